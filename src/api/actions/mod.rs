@@ -1,0 +1,54 @@
+//! The actions the API serves, one file per family, and the table that routes to them.
+
+mod notify_records;
+
+use serde_json::{Map, Value};
+
+use super::{error::ApiError, params::Params, ApiState};
+use crate::auth::Caller;
+use crate::domain::DomainName;
+use crate::storage::IngestDomain;
+
+/// An action's response body, without `RequestId`.
+pub type ActionBody = Map<String, Value>;
+
+/// Every action livenotify serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    DescribeLiveStreamsNotifyRecords,
+}
+
+impl Action {
+    const ALL: &'static [Action] = &[Action::DescribeLiveStreamsNotifyRecords];
+
+    /// The action named `name` (case-sensitive, as Alibaba's gateway is).
+    pub fn find(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|action| action.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DescribeLiveStreamsNotifyRecords => "DescribeLiveStreamsNotifyRecords",
+        }
+    }
+}
+
+/// Runs `action` for an authenticated caller.
+pub async fn dispatch(action: Action, state: &ApiState, caller: &Caller, params: &Params) -> Result<ActionBody, ApiError> {
+    match action {
+        Action::DescribeLiveStreamsNotifyRecords => notify_records::describe(state, caller, params).await,
+    }
+}
+
+/// The caller's ingest domain named by the `DomainName` parameter. A malformed name, a
+/// missing domain and another account's domain all answer `InvalidDomain.NotFound`, so
+/// nobody can probe which domains exist.
+pub async fn caller_domain(state: &ApiState, caller: &Caller, params: &Params) -> Result<IngestDomain, ApiError> {
+    let name = params.required("DomainName")?;
+    let name = DomainName::parse(name).map_err(|_| ApiError::DomainNotFound)?;
+    state
+        .store
+        .find_domain(&caller.account, &name)
+        .await?
+        .ok_or(ApiError::DomainNotFound)
+}

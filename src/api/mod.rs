@@ -1,0 +1,139 @@
+//! The RPC API: one listener path (`/`), Alibaba's RPC style. The action comes from
+//! `x-acs-action` (signature V3) or `Action` (V1), the caller is authenticated, and the
+//! action's handler answers in JSON or, for a V1 `Format=XML`, XML.
+
+pub mod actions;
+pub mod error;
+pub mod params;
+pub mod response;
+
+use std::sync::Arc;
+
+use axum::{
+    body::Bytes,
+    extract::{DefaultBodyLimit, State},
+    http::{header, HeaderMap, Method, Uri},
+    response::Response,
+    routing::any,
+    Router,
+};
+
+use crate::auth::{signature::IncomingRequest, Authenticator};
+use crate::clock::Clock;
+use crate::storage::Store;
+use error::ApiError;
+use params::Params;
+use response::Format;
+
+/// The API version livenotify speaks.
+pub const API_VERSION: &str = "2016-11-01";
+
+/// The largest request body the API reads.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every API request can reach.
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Arc<dyn Store>,
+    pub auth: Arc<Authenticator>,
+    pub clock: Clock,
+}
+
+/// The RPC routes, ready to merge into the server's router.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/", any(handle))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// A fresh request id: an upper-case UUID, like Alibaba's.
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string().to_uppercase()
+}
+
+async fn handle(State(state): State<ApiState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let request_id = new_request_id();
+    let host_id = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("livenotify")
+        .to_string();
+    let raw_query = uri.query().unwrap_or("");
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+
+    let params = match Params::from_request(raw_query, content_type, &body) {
+        Ok(params) => params,
+        Err(error) => return reject(Format::Json, &request_id, &host_id, "", error),
+    };
+    let format = Format::from_param(params.get("Format"));
+    let action = action_name(&headers, &params);
+
+    let incoming = IncomingRequest {
+        method: method.as_str(),
+        path: uri.path(),
+        raw_query,
+        headers: &headers,
+        body: &body,
+    };
+    let outcome = serve(&state, &incoming, &headers, &params).await;
+    match outcome {
+        Ok((action, body)) => {
+            tracing::debug!(request_id, action, "api request served");
+            response::success(format, action, &request_id, body)
+        }
+        Err(error) => reject(format, &request_id, &host_id, action.unwrap_or_default(), error),
+    }
+}
+
+async fn serve(
+    state: &ApiState,
+    incoming: &IncomingRequest<'_>,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<(&'static str, serde_json::Map<String, serde_json::Value>), ApiError> {
+    let action = action_name(headers, params).ok_or(ApiError::MissingParameter { name: "Action" })?;
+    let action = actions::Action::find(action).ok_or(ApiError::ActionNotFound)?;
+    match header_or_param(headers, params, "x-acs-version", "Version") {
+        Some(API_VERSION) => {}
+        Some(_) => return Err(ApiError::InvalidVersion),
+        None => return Err(ApiError::MissingParameter { name: "Version" }),
+    }
+
+    let caller = state.auth.authenticate(incoming).await?;
+    let body = actions::dispatch(action, state, &caller, params).await?;
+    Ok((action.name(), body))
+}
+
+fn action_name<'a>(headers: &'a HeaderMap, params: &'a Params) -> Option<&'a str> {
+    header_or_param(headers, params, "x-acs-action", "Action")
+}
+
+fn header_or_param<'a>(headers: &'a HeaderMap, params: &'a Params, header: &str, param: &str) -> Option<&'a str> {
+    headers
+        .get(header)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| params.non_empty(param))
+}
+
+fn reject(format: Format, request_id: &str, host_id: &str, action: &str, error: ApiError) -> Response {
+    match &error {
+        ApiError::Internal(cause) => {
+            tracing::error!(request_id, action, error = %error_chain(cause.as_ref()), "api request failed");
+        }
+        _ => tracing::debug!(request_id, action, code = %error.code(), "api request rejected"),
+    }
+    response::failure(format, request_id, host_id, &error)
+}
+
+/// A cause and its sources on one line, for the log.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

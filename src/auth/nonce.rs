@@ -1,0 +1,280 @@
+//! Replay guard: refuses a signature nonce that the same access key already used while the
+//! request could still pass the timestamp check.
+//!
+//! An entry for a request stamped `t` and seen at `now` lives until `max(t, now) + window`.
+//! Any replay that the timestamp-skew check would still let through (`|t - now'| <= window`)
+//! therefore finds it. Requests stamped more than `window` in the past are refused outright,
+//! so the guard holds even if that check is skipped.
+//!
+//! Memory is bounded by a maximum entry count. Entries are fixed-size fingerprints (a SHA-256
+//! of key id and nonce), so long nonces cost nothing extra. When the cache is full, expired
+//! entries are dropped first; if it is still full the request is refused with
+//! [`NonceError::Full`]. Forgetting a live entry instead would reopen the replay window, and
+//! growing would let a flood of requests exhaust memory, so refusing is the safe choice; the
+//! capacity should be sized for the expected request rate times the window.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, PoisonError};
+
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+
+/// How long a nonce is remembered and how old a request may be: Alibaba allows 15 minutes.
+pub const DEFAULT_WINDOW: Duration = Duration::minutes(15);
+
+/// Why a nonce was refused. `Display` is the message Alibaba sends for the case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NonceError {
+    /// The key already used this nonce within the window.
+    #[error("Specified signature nonce was used already.")]
+    Used,
+    /// The request's timestamp is older than the window.
+    #[error("Specified time stamp or date value is expired.")]
+    Expired,
+    /// The cache holds its maximum of live entries; see the module docs.
+    #[error("The request has failed due to a temporary failure of the server.")]
+    Full,
+}
+
+impl NonceError {
+    /// Alibaba's error code for the `Code` field of the error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Used => "SignatureNonceUsed",
+            Self::Expired => "InvalidTimeStamp.Expired",
+            Self::Full => "ServiceUnavailable",
+        }
+    }
+
+    /// The HTTP status: the client's fault, except a full cache, which is the server's load.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Used | Self::Expired => 400,
+            Self::Full => 503,
+        }
+    }
+}
+
+/// SHA-256 of the length-prefixed key id followed by the nonce.
+type Fingerprint = [u8; 32];
+
+/// The (access key id, nonce) pairs seen within the window. Safe to share between threads.
+#[derive(Debug)]
+pub struct NonceCache {
+    window: Duration,
+    capacity: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    expiry_of: HashMap<Fingerprint, OffsetDateTime>,
+    by_expiry: BTreeSet<(OffsetDateTime, Fingerprint)>,
+}
+
+impl NonceCache {
+    /// A cache of at most `capacity` entries with the 15-minute window.
+    pub fn new(capacity: usize) -> Self {
+        Self::with_window(capacity, DEFAULT_WINDOW)
+    }
+
+    /// A cache of at most `capacity` entries with the given window. The window should be the
+    /// allowed timestamp skew.
+    pub fn with_window(capacity: usize, window: Duration) -> Self {
+        Self {
+            window,
+            capacity,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Accepts and remembers a nonce not yet used by `key_id` within the window.
+    /// `request_time` is the request's signed timestamp, `now` the server's clock.
+    pub fn check_and_remember(
+        &self,
+        key_id: &str,
+        nonce: &str,
+        request_time: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), NonceError> {
+        let oldest_allowed = now.checked_sub(self.window);
+        if oldest_allowed.is_some_and(|oldest| request_time < oldest) {
+            return Err(NonceError::Expired);
+        }
+        let expiry = request_time
+            .max(now)
+            .checked_add(self.window)
+            .unwrap_or(PrimitiveDateTime::MAX.assume_utc());
+        let fingerprint = fingerprint(key_id, nonce);
+
+        let mut state = self.lock();
+        state.forget_expired(now);
+        if state.expiry_of.contains_key(&fingerprint) {
+            return Err(NonceError::Used);
+        }
+        if state.expiry_of.len() >= self.capacity {
+            return Err(NonceError::Full);
+        }
+        state.remember(fingerprint, expiry);
+        Ok(())
+    }
+
+    /// The number of entries held, expired ones included until the next check drops them.
+    pub fn len(&self) -> usize {
+        self.lock().expiry_of.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state is consistent between statements, so a panic elsewhere while holding the
+        // lock leaves nothing half-done; keep serving rather than propagate the poison.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl State {
+    /// Drops entries whose expiry is before `now`; one that expires exactly now still counts.
+    fn forget_expired(&mut self, now: OffsetDateTime) {
+        while let Some(&(expiry, fingerprint)) = self.by_expiry.first() {
+            if expiry >= now {
+                break;
+            }
+            self.by_expiry.pop_first();
+            self.expiry_of.remove(&fingerprint);
+        }
+    }
+
+    fn remember(&mut self, fingerprint: Fingerprint, expiry: OffsetDateTime) {
+        self.expiry_of.insert(fingerprint, expiry);
+        self.by_expiry.insert((expiry, fingerprint));
+    }
+}
+
+fn fingerprint(key_id: &str, nonce: &str) -> Fingerprint {
+    let mut hasher = Sha256::new();
+    hasher.update((key_id.len() as u64).to_be_bytes());
+    hasher.update(key_id.as_bytes());
+    hasher.update(nonce.as_bytes());
+    hasher.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2026-12-04 15:00:00 UTC);
+
+    fn minutes(n: i64) -> Duration {
+        Duration::minutes(n)
+    }
+
+    #[test]
+    fn first_use_is_accepted_and_a_replay_is_refused() {
+        let cache = NonceCache::new(10);
+        assert_eq!(cache.check_and_remember("key", "n1", T0, T0), Ok(()));
+        let replay = cache.check_and_remember("key", "n1", T0, T0 + minutes(14));
+        assert_eq!(replay, Err(NonceError::Used));
+        assert_eq!(NonceError::Used.code(), "SignatureNonceUsed");
+        assert_eq!(NonceError::Used.http_status(), 400);
+    }
+
+    #[test]
+    fn nonces_are_per_access_key() {
+        let cache = NonceCache::new(10);
+        assert_eq!(cache.check_and_remember("a", "n", T0, T0), Ok(()));
+        assert_eq!(cache.check_and_remember("b", "n", T0, T0), Ok(()));
+        // The length prefix keeps ("ab", "c") apart from ("a", "bc").
+        assert_eq!(cache.check_and_remember("ab", "c", T0, T0), Ok(()));
+        assert_eq!(cache.check_and_remember("a", "bc", T0, T0), Ok(()));
+    }
+
+    #[test]
+    fn a_replay_at_the_edge_of_the_window_is_still_refused() {
+        let cache = NonceCache::new(10);
+        cache.check_and_remember("key", "n", T0, T0).unwrap();
+        let at_edge = cache.check_and_remember("key", "n", T0, T0 + minutes(15));
+        assert_eq!(at_edge, Err(NonceError::Used));
+    }
+
+    #[test]
+    fn a_request_older_than_the_window_is_refused_as_expired() {
+        let cache = NonceCache::new(10);
+        cache.check_and_remember("key", "n", T0, T0).unwrap();
+        let late = T0 + minutes(15) + Duration::SECOND;
+        assert_eq!(
+            cache.check_and_remember("key", "n", T0, late),
+            Err(NonceError::Expired)
+        );
+        assert_eq!(NonceError::Expired.code(), "InvalidTimeStamp.Expired");
+    }
+
+    #[test]
+    fn a_future_dated_request_is_remembered_until_its_own_time_plus_the_window() {
+        let cache = NonceCache::new(10);
+        let stamped = T0 + minutes(10);
+        cache.check_and_remember("key", "n", stamped, T0).unwrap();
+        let replay = cache.check_and_remember("key", "n", stamped, stamped + minutes(15));
+        assert_eq!(replay, Err(NonceError::Used));
+    }
+
+    #[test]
+    fn expired_entries_are_dropped_to_make_room() {
+        let cache = NonceCache::new(2);
+        cache.check_and_remember("key", "a", T0, T0).unwrap();
+        cache.check_and_remember("key", "b", T0, T0).unwrap();
+        let later = T0 + minutes(16);
+        assert_eq!(cache.check_and_remember("key", "c", later, later), Ok(()));
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn a_full_cache_refuses_new_nonces_and_keeps_live_ones() {
+        let cache = NonceCache::new(2);
+        cache.check_and_remember("key", "a", T0, T0).unwrap();
+        cache.check_and_remember("key", "b", T0, T0).unwrap();
+        let soon = T0 + minutes(1);
+        assert_eq!(
+            cache.check_and_remember("key", "c", soon, soon),
+            Err(NonceError::Full)
+        );
+        assert_eq!(NonceError::Full.http_status(), 503);
+        // The live entries were not forgotten to make room.
+        assert_eq!(
+            cache.check_and_remember("key", "a", T0, soon),
+            Err(NonceError::Used)
+        );
+        assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn a_timestamp_at_the_end_of_time_does_not_overflow() {
+        let cache = NonceCache::new(2);
+        let last = PrimitiveDateTime::MAX.assume_utc();
+        assert_eq!(cache.check_and_remember("key", "n", last, T0), Ok(()));
+        assert_eq!(
+            cache.check_and_remember("key", "n", last, T0),
+            Err(NonceError::Used)
+        );
+    }
+
+    #[test]
+    fn concurrent_uses_of_one_nonce_admit_exactly_one() {
+        let cache = Arc::new(NonceCache::new(100));
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let cache = Arc::clone(&cache);
+                std::thread::spawn(move || cache.check_and_remember("key", "n", T0, T0).is_ok())
+            })
+            .collect();
+        let accepted = handles
+            .into_iter()
+            .filter(|handle| matches!(handle.join(), Ok(true)))
+            .count();
+        assert_eq!(accepted, 1);
+    }
+}

@@ -1,0 +1,121 @@
+//! The `livenotify` command line: `serve`, the admin commands that work on the store
+//! directly, `records` (query through the API, import, export) and `migrate`.
+
+mod admin;
+mod records;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{FileConfig, Overrides, ServeConfig, DEFAULT_DATA_DIR};
+use crate::storage::sqlite::SqliteStore;
+
+/// Self-hosted stream callbacks, wire compatible with ApsaraVideo Live.
+#[derive(Debug, Parser)]
+#[command(name = "livenotify", version, about)]
+pub struct Cli {
+    /// Data directory of the embedded store.
+    #[arg(long = "data", global = true, env = "LIVENOTIFY_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// Log format.
+    #[arg(long, global = true, env = "LIVENOTIFY_LOG_FORMAT", default_value = "pretty")]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API (and, later, the hooks and the delivery worker).
+    Serve(ServeArgs),
+    /// Manage accounts, access keys and ingest domains, directly on the store.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Query notify records through the API, or import and export them.
+    Records(records::RecordsArgs),
+    /// Bring the store's schema up to date and exit.
+    Migrate,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address of the API listener.
+    #[arg(long, env = "LIVENOTIFY_LISTEN", value_name = "ADDR")]
+    listen: Option<String>,
+    /// TOML configuration file.
+    #[arg(long, env = "LIVENOTIFY_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Days notify records are kept.
+    #[arg(long, env = "LIVENOTIFY_RETENTION_DAYS", value_name = "DAYS")]
+    retention_days: Option<u32>,
+}
+
+/// Parses the command line and runs it; errors go to stderr with their causes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let file = match &args.config {
+                Some(path) => FileConfig::load(path)?,
+                None => FileConfig::default(),
+            };
+            let overrides = Overrides {
+                data_dir: cli.data_dir,
+                listen: args.listen,
+                retention_days: args.retention_days,
+            };
+            crate::server::run(ServeConfig::resolve(file, overrides)?).await
+        }
+        Command::Admin(command) => admin::run(command, &open_store(cli.data_dir)?).await,
+        Command::Records(args) => records::run(args, cli.data_dir).await,
+        Command::Migrate => {
+            let store = open_store(cli.data_dir)?;
+            println!("{}", serde_json::json!({"Database": store.path(), "SchemaVersion": crate::storage::sqlite::schema_version()}));
+            Ok(())
+        }
+    }
+}
+
+fn open_store(data_dir: Option<PathBuf>) -> anyhow::Result<SqliteStore> {
+    let dir = data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    Ok(SqliteStore::open(&dir)?)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LIVENOTIFY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

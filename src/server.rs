@@ -1,0 +1,113 @@
+//! `livenotify serve`: opens the store, makes sure an administrator can sign in, and runs the
+//! API until a shutdown signal.
+
+use std::{path::{Path, PathBuf}, sync::Arc};
+
+use anyhow::Context;
+use tokio::sync::watch;
+
+use crate::api::{self, ApiState};
+use crate::auth::Authenticator;
+use crate::clock::Clock;
+use crate::config::ServeConfig;
+use crate::storage::{sqlite::SqliteStore, Store};
+
+/// The file, in the data directory, holding the credentials created on first start.
+pub const ADMIN_CREDENTIALS_FILE: &str = "admin-credentials.json";
+
+/// Runs the service until SIGINT or SIGTERM.
+pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&config.data_dir).context("cannot open the store")?,
+    );
+    bootstrap_admin(store.as_ref(), &config.data_dir).await?;
+
+    let clock = Clock::system();
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let retention = tokio::spawn(crate::records::retention::run(
+        Arc::clone(&store),
+        clock.clone(),
+        config.retention_days,
+        shutdown_rx.clone(),
+    ));
+
+    let state = ApiState {
+        auth: Arc::new(Authenticator::new(Arc::clone(&store), clock.clone())),
+        store,
+        clock,
+    };
+    let app = api::router(state);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!(addr = %listener.local_addr()?, data_dir = %config.data_dir.display(), "livenotify listening");
+
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutdown signal received");
+            let _ = shutdown_tx.send(true);
+        })
+        .await?;
+    let _ = retention.await;
+    tracing::info!("livenotify stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// On an empty store, creates an admin account and key and writes them, readable only by this
+/// user, to the data directory. The secret never goes to the log.
+pub async fn bootstrap_admin(store: &dyn Store, data_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+    if store.count_accounts().await? > 0 {
+        return Ok(None);
+    }
+    let account = store.create_account().await?;
+    let key = store.create_access_key(&account).await?;
+    let path = data_dir.join(ADMIN_CREDENTIALS_FILE);
+    let body = serde_json::json!({
+        "AccountId": account.0,
+        "AccessKeyId": key.id,
+        "AccessKeySecret": key.secret,
+    });
+    write_private(&path, &serde_json::to_vec_pretty(&body)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::info!(path = %path.display(), account = %account, access_key_id = %key.id, "created the first account and access key");
+    Ok(Some(path))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}

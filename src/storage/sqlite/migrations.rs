@@ -1,0 +1,94 @@
+//! Schema migrations for the SQLite store, applied in order and tracked in `user_version`.
+
+use rusqlite::Connection;
+
+use super::backend;
+use crate::storage::StorageResult;
+
+/// Each entry moves the schema from version `index` to `index + 1`. Never edit a released
+/// entry: add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: identity, domains, callback configuration and notify records.
+    r#"
+    CREATE TABLE accounts (
+        id          TEXT PRIMARY KEY,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE TABLE access_keys (
+        id          TEXT PRIMARY KEY,
+        secret      TEXT NOT NULL,
+        account_id  TEXT NOT NULL REFERENCES accounts(id),
+        status      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX access_keys_by_account ON access_keys(account_id);
+    CREATE TABLE domains (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        name        TEXT NOT NULL UNIQUE,
+        account_id  TEXT NOT NULL REFERENCES accounts(id),
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX domains_by_account ON domains(account_id);
+    CREATE TABLE notify_url_configs (
+        domain_id             INTEGER PRIMARY KEY REFERENCES domains(id) ON DELETE CASCADE,
+        notify_url            TEXT NOT NULL,
+        exception_notify_url  TEXT,
+        switch_notify_url     TEXT,
+        notify_req_auth       INTEGER NOT NULL,
+        notify_auth_key       TEXT,
+        updated_at            INTEGER NOT NULL
+    );
+    CREATE TABLE notify_records (
+        id               INTEGER PRIMARY KEY,
+        domain_id        INTEGER NOT NULL,
+        app_name         TEXT NOT NULL,
+        stream_name      TEXT NOT NULL,
+        notify_type      TEXT NOT NULL,
+        notify_time      INTEGER NOT NULL,
+        notify_result    INTEGER NOT NULL,
+        description      TEXT NOT NULL,
+        notify_url       TEXT NOT NULL,
+        notify_content   TEXT NOT NULL,
+        notify_response  TEXT NOT NULL,
+        notify_header    TEXT NOT NULL,
+        event_id         TEXT,
+        attempt          INTEGER,
+        http_status      INTEGER,
+        latency_ms       INTEGER
+    );
+    CREATE INDEX notify_records_by_time
+        ON notify_records(domain_id, notify_time);
+    CREATE INDEX notify_records_by_app_stream
+        ON notify_records(domain_id, app_name, stream_name, notify_time);
+    CREATE INDEX notify_records_by_stream
+        ON notify_records(domain_id, stream_name, notify_time);
+    CREATE INDEX notify_records_by_result
+        ON notify_records(domain_id, notify_result, notify_time);
+    CREATE INDEX notify_records_for_retention
+        ON notify_records(notify_time);
+    "#,
+];
+
+/// Brings the schema to the newest version inside one transaction per step.
+pub fn run(conn: &mut Connection) -> StorageResult<()> {
+    let current: usize = conn
+        .pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0))
+        .map_err(backend)?
+        .try_into()
+        .unwrap_or(0);
+
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute_batch(sql).map_err(backend)?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64)
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        tracing::info!(version = index + 1, "applied sqlite migration");
+    }
+    Ok(())
+}
+
+/// The schema version this build expects.
+pub fn latest_version() -> usize {
+    MIGRATIONS.len()
+}

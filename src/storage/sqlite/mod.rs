@@ -1,0 +1,119 @@
+//! The embedded store: one SQLite file in the data directory, in WAL mode, with one writer
+//! connection (SQLite serialises writers anyway) and a small pool of readers.
+
+mod identity;
+mod migrations;
+mod notify_config;
+mod records;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+};
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+use time::OffsetDateTime;
+
+use super::{StorageError, StorageResult};
+
+/// The SQLite implementation of [`super::Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: Arc<Mutex<Connection>>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+    path: PathBuf,
+}
+
+const DATABASE_FILE: &str = "livenotify.db";
+const READERS: u32 = 4;
+
+impl SqliteStore {
+    /// Opens (creating when absent) the store in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> StorageResult<Self> {
+        std::fs::create_dir_all(data_dir).map_err(backend)?;
+        let path = data_dir.join(DATABASE_FILE);
+
+        let mut writer = Connection::open(&path).map_err(backend)?;
+        configure(&writer).map_err(backend)?;
+        migrations::run(&mut writer)?;
+
+        let manager = SqliteConnectionManager::file(&path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|conn| configure(conn));
+        let readers = r2d2::Pool::builder()
+            .max_size(READERS)
+            .min_idle(Some(1))
+            .build(manager)
+            .map_err(backend)?;
+
+        Ok(Self {
+            writer: Arc::new(Mutex::new(writer)),
+            readers,
+            path,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` on the writer connection on a blocking thread.
+    async fn write<T, F>(&self, work: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StorageResult<T> + Send + 'static,
+    {
+        let writer = Arc::clone(&self.writer);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&mut conn)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    /// Runs `work` on a pooled read-only connection on a blocking thread.
+    async fn read<T, F>(&self, work: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.get().map_err(backend)?;
+            work(&conn)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Wraps a driver error as a backend failure, keeping it as the source.
+pub(crate) fn backend<E: std::error::Error + Send + Sync + 'static>(error: E) -> StorageError {
+    StorageError::Backend(Box::new(error))
+}
+
+/// Unix milliseconds, the representation of instants in the SQLite schema.
+pub(crate) fn to_millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn from_millis(millis: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The schema version this build brings a store to.
+pub fn schema_version() -> usize {
+    migrations::latest_version()
+}
