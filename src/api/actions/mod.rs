@@ -1,6 +1,7 @@
 //! The actions the API serves, one file per family, and the table that routes to them.
 
 mod notify_records;
+mod notify_url_config;
 
 use serde_json::{Map, Value};
 
@@ -16,10 +17,18 @@ pub type ActionBody = Map<String, Value>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     DescribeLiveStreamsNotifyRecords,
+    SetLiveStreamsNotifyUrlConfig,
+    DescribeLiveStreamsNotifyUrlConfig,
+    DeleteLiveStreamsNotifyUrlConfig,
 }
 
 impl Action {
-    const ALL: &'static [Action] = &[Action::DescribeLiveStreamsNotifyRecords];
+    const ALL: &'static [Action] = &[
+        Action::DescribeLiveStreamsNotifyRecords,
+        Action::SetLiveStreamsNotifyUrlConfig,
+        Action::DescribeLiveStreamsNotifyUrlConfig,
+        Action::DeleteLiveStreamsNotifyUrlConfig,
+    ];
 
     /// The action named `name` (case-sensitive, as Alibaba's gateway is).
     pub fn find(name: &str) -> Option<Self> {
@@ -29,6 +38,9 @@ impl Action {
     pub fn name(self) -> &'static str {
         match self {
             Self::DescribeLiveStreamsNotifyRecords => "DescribeLiveStreamsNotifyRecords",
+            Self::SetLiveStreamsNotifyUrlConfig => "SetLiveStreamsNotifyUrlConfig",
+            Self::DescribeLiveStreamsNotifyUrlConfig => "DescribeLiveStreamsNotifyUrlConfig",
+            Self::DeleteLiveStreamsNotifyUrlConfig => "DeleteLiveStreamsNotifyUrlConfig",
         }
     }
 }
@@ -37,6 +49,11 @@ impl Action {
 pub async fn dispatch(action: Action, state: &ApiState, caller: &Caller, params: &Params) -> Result<ActionBody, ApiError> {
     match action {
         Action::DescribeLiveStreamsNotifyRecords => notify_records::describe(state, caller, params).await,
+        Action::SetLiveStreamsNotifyUrlConfig => notify_url_config::set(state, caller, params).await,
+        Action::DescribeLiveStreamsNotifyUrlConfig => {
+            notify_url_config::describe(state, caller, params).await
+        }
+        Action::DeleteLiveStreamsNotifyUrlConfig => notify_url_config::delete(state, caller, params).await,
     }
 }
 
