@@ -113,7 +113,8 @@ pub struct RecordFilter {
     pub result: Option<NotifyResult>,
 }
 
-/// One page of DescribeLiveStreamsNotifyRecords: a domain's records in `[start, end]`.
+/// One page of DescribeLiveStreamsNotifyRecords: a domain's records whose NotifyTime, in
+/// whole seconds, lies in `[start, end]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordQuery {
     pub domain: IngestDomain,

@@ -158,9 +158,10 @@ fn query_page(conn: &Connection, query: &RecordQuery) -> StorageResult<RecordPag
         result: query.result,
     };
     let (mut sql, mut args) = where_clause(query.domain.id, &filters);
-    sql.push_str(" AND r.notify_time >= ? AND r.notify_time <= ?");
+    // NotifyTime shows whole seconds, so the end second is included to its last millisecond.
+    sql.push_str(" AND r.notify_time >= ? AND r.notify_time < ?");
     args.push(Value::Integer(to_millis(query.start)));
-    args.push(Value::Integer(to_millis(query.end)));
+    args.push(Value::Integer(to_millis(query.end.replace_nanosecond(0).unwrap_or(query.end)) + 1000));
 
     let total: i64 = conn
         .prepare_cached(&format!("SELECT count(*) FROM notify_records r WHERE {sql}"))

@@ -1,0 +1,7 @@
+//! Integration tests of the RPC API, through HTTP on a random loopback port.
+
+mod errors;
+mod notify_records;
+mod notify_url_config;
+mod properties;
+mod support;

@@ -1,0 +1,135 @@
+//! The test application: the real API router on a random loopback port, over a fresh SQLite
+//! store in a temporary directory, with a manual clock.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use livenotify::{
+    api::{self, ApiState},
+    auth::{signature::V3Signer, Authenticator},
+    client::{ApiClient, ClientError},
+    clock::Clock,
+    domain::{DomainName, NotifyResult, NotifyType},
+    storage::{
+        sqlite::SqliteStore, AccessKey, IdentityStore, IngestDomain, NewNotifyRecord,
+        RecordStore, Store,
+    },
+};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Arc<SqliteStore>,
+    pub clock: Clock,
+    pub key: AccessKey,
+    pub router: axum::Router,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Starts the API with one account, one access key and nothing else.
+    pub async fn spawn() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(SqliteStore::open(dir.path()).expect("store opens"));
+        let account = store.create_account().await.expect("account");
+        let key = store.create_access_key(&account).await.expect("key");
+        let clock = Clock::manual(OffsetDateTime::now_utc());
+
+        let shared: Arc<dyn Store> = store.clone();
+        let state = ApiState {
+            auth: Arc::new(Authenticator::new(Arc::clone(&shared), clock.clone())),
+            store: shared,
+            clock: clock.clone(),
+        };
+        let router = api::router(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let serving = router.clone();
+        tokio::spawn(async move { axum::serve(listener, serving).await });
+        Self { addr, store, clock, key, router, dir }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A client signing with this app's key.
+    pub fn client(&self) -> ApiClient {
+        self.client_for(&self.key)
+    }
+
+    pub fn client_for(&self, key: &AccessKey) -> ApiClient {
+        ApiClient::new(&self.endpoint(), &key.id, &key.secret).expect("client")
+    }
+
+    pub async fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<Value, ClientError> {
+        let params: Vec<(String, String)> =
+            params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.client().call(action, &params).await
+    }
+
+    /// Adds an ingest domain to this app's account.
+    pub async fn domain(&self, name: &str) -> IngestDomain {
+        let name = DomainName::parse(name).expect("domain name");
+        self.store.add_domain(&self.key.account, &name).await.expect("domain added")
+    }
+
+    /// A second account with its own key.
+    pub async fn other_account_key(&self) -> AccessKey {
+        let account = self.store.create_account().await.expect("account");
+        self.store.create_access_key(&account).await.expect("key")
+    }
+
+    pub async fn insert(&self, records: Vec<NewNotifyRecord>) {
+        self.store.insert_records(records).await.expect("records stored");
+    }
+
+    /// Headers of a V3-signed request, for tests that send raw requests.
+    pub fn signed_headers(&self, params: &[(String, String)], nonce: &str, at: OffsetDateTime) -> Vec<(String, String)> {
+        let signer = V3Signer { access_key_id: &self.key.id, access_key_secret: &self.key.secret };
+        signer.sign(
+            "POST",
+            &self.addr.to_string(),
+            "DescribeLiveStreamsNotifyRecords",
+            "2016-11-01",
+            params,
+            b"",
+            at,
+            nonce,
+        )
+    }
+}
+
+/// A record of `domain` at `at`, with distinct, recognisable field values.
+pub fn record(domain: &IngestDomain, at: OffsetDateTime, n: u32) -> NewNotifyRecord {
+    NewNotifyRecord {
+        domain_id: domain.id,
+        app_name: "app".into(),
+        stream_name: format!("stream{}", n % 3),
+        notify_type: if n % 2 == 0 { NotifyType::Publish } else { NotifyType::PublishDone },
+        notify_time: at,
+        notify_result: if n % 4 == 3 { NotifyResult::Failed } else { NotifyResult::Success },
+        description: format!("description {n}"),
+        notify_url: "http://127.0.0.1:9/callbacks".into(),
+        notify_content: format!("{{\"action\":\"publish\",\"n\":{n}}}"),
+        notify_response: "{\"Code\":0}".into(),
+        notify_header: "Host: 127.0.0.1:9\nUser-Agent: livenotify".into(),
+        event_id: Some(format!("event-{n}")),
+        attempt: Some(1),
+        http_status: Some(200),
+        latency_ms: Some(n),
+    }
+}
+
+/// Formats an instant the way the API takes it.
+pub fn utc(at: OffsetDateTime) -> String {
+    livenotify::domain::format_utc_seconds(at)
+}
+
+/// The API error code of a failed call.
+pub fn code_of(result: Result<Value, ClientError>) -> (u16, String) {
+    match result {
+        Err(ClientError::Api { status, code, .. }) => (status, code),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
