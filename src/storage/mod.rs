@@ -5,6 +5,7 @@
 //! configuration are reached only through an [`IngestDomain`] found for one account.
 
 pub(crate) mod model;
+pub mod queue;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -13,6 +14,8 @@ pub use model::{
     AccessKey, AccountId, ImportBatch, IngestDomain, KeyStatus, NewNotifyRecord, NotifyRecord,
     NotifyUrlConfig, RecordCursor, RecordFilter, RecordPage, RecordQuery,
 };
+
+pub use queue::QueueStore;
 
 use crate::domain::DomainName;
 
@@ -90,6 +93,6 @@ pub trait NotifyConfigStore: Send + Sync {
 }
 
 /// Everything livenotify keeps, behind one interface.
-pub trait Store: IdentityStore + RecordStore + NotifyConfigStore {}
+pub trait Store: IdentityStore + RecordStore + NotifyConfigStore + QueueStore {}
 
-impl<T: IdentityStore + RecordStore + NotifyConfigStore> Store for T {}
+impl<T: IdentityStore + RecordStore + NotifyConfigStore + QueueStore> Store for T {}

@@ -212,7 +212,7 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKey> {
     })
 }
 
-fn domain_from_row(row: &Row<'_>) -> rusqlite::Result<IngestDomain> {
+pub(super) fn domain_from_row(row: &Row<'_>) -> rusqlite::Result<IngestDomain> {
     let name: String = row.get(1)?;
     let name = DomainName::parse(&name).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))

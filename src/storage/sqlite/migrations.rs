@@ -67,6 +67,49 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX notify_records_for_retention
         ON notify_records(notify_time);
     "#,
+    // 2: stream events and the delivery queue (see storage::queue).
+    r#"
+    CREATE TABLE stream_events (
+        id               TEXT PRIMARY KEY,
+        domain_id        INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+        app_name         TEXT NOT NULL,
+        stream_name      TEXT NOT NULL,
+        client_id        TEXT NOT NULL,
+        action           TEXT NOT NULL,
+        client_ip        TEXT NOT NULL,
+        usrargs          TEXT NOT NULL,
+        node             TEXT NOT NULL,
+        height           INTEGER,
+        width            INTEGER,
+        event_time       INTEGER NOT NULL,
+        received_at      INTEGER NOT NULL,
+        source           TEXT NOT NULL,
+        source_event_id  TEXT,
+        paired_event_id  TEXT
+    );
+    CREATE INDEX stream_events_by_session
+        ON stream_events(domain_id, app_name, stream_name, client_id);
+    CREATE UNIQUE INDEX stream_events_by_source_id
+        ON stream_events(domain_id, source_event_id) WHERE source_event_id IS NOT NULL;
+    CREATE INDEX stream_events_for_retention ON stream_events(received_at);
+    CREATE TABLE deliveries (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id         TEXT NOT NULL UNIQUE
+                         REFERENCES stream_events(id) ON DELETE CASCADE,
+        domain_id        INTEGER NOT NULL,
+        app_name         TEXT NOT NULL,
+        stream_name      TEXT NOT NULL,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  INTEGER NOT NULL,
+        lease_until      INTEGER,
+        lease_owner      TEXT,
+        lease_token      TEXT
+    );
+    CREATE INDEX deliveries_due ON deliveries(next_attempt_at);
+    CREATE INDEX deliveries_by_stream ON deliveries(domain_id, app_name, stream_name, seq);
+    CREATE INDEX deliveries_by_lease ON deliveries(lease_token);
+    CREATE INDEX deliveries_by_owner ON deliveries(lease_owner);
+    "#,
 ];
 
 /// Brings the schema to the newest version inside one transaction per step.

@@ -4,6 +4,7 @@
 mod identity;
 mod migrations;
 mod notify_config;
+mod queue;
 mod records;
 
 use std::{

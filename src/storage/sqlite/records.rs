@@ -92,7 +92,7 @@ fn insert_all(conn: &mut Connection, records: &[NewNotifyRecord]) -> StorageResu
     Ok(count)
 }
 
-fn insert_into(tx: &rusqlite::Transaction<'_>, records: &[NewNotifyRecord]) -> StorageResult<u64> {
+pub(super) fn insert_into(tx: &rusqlite::Transaction<'_>, records: &[NewNotifyRecord]) -> StorageResult<u64> {
     {
         let mut stmt = tx
             .prepare_cached(

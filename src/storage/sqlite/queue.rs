@@ -1,0 +1,340 @@
+//! The event store and delivery queue in SQLite: events and deliveries are written on the one
+//! writer connection, so a claim (select due rows, then lease them) is atomic without row locks.
+//! PostgreSQL runs the same claim with `FOR UPDATE SKIP LOCKED`.
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use time::OffsetDateTime;
+
+use super::{backend, from_millis, identity::domain_from_row, to_millis, SqliteStore};
+use crate::domain::NotifyType;
+use crate::storage::queue::{
+    pair, AttemptReport, Claim, ClaimedDelivery, Duplicate, Enqueued, EventSource, LeaseToken,
+    NextStep, PublishSession, QueueStore, SessionTail, StreamEvent,
+};
+use crate::storage::StorageResult;
+
+/// Events deleted per retention statement.
+const PRUNE_BATCH: i64 = 5_000;
+
+#[async_trait]
+impl QueueStore for SqliteStore {
+    async fn enqueue_event(&self, event: StreamEvent) -> StorageResult<Enqueued> {
+        self.write(move |conn| enqueue_durably(conn, event)).await
+    }
+
+    async fn claim_deliveries(&self, claim: &Claim) -> StorageResult<Vec<ClaimedDelivery>> {
+        let claim = claim.clone();
+        self.write(move |conn| claim_due(conn, &claim)).await
+    }
+
+    async fn complete_attempt(&self, report: AttemptReport) -> StorageResult<bool> {
+        self.write(move |conn| complete(conn, &report)).await
+    }
+
+    async fn release_claims(&self, claims: Vec<(i64, LeaseToken)>) -> StorageResult<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            for (seq, lease) in &claims {
+                tx.execute(
+                    "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL,
+                         lease_token = NULL
+                     WHERE seq = ?1 AND lease_token = ?2",
+                    params![seq, lease.0],
+                )
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn release_leases_of(&self, owner: &str) -> StorageResult<u64> {
+        let owner = owner.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, lease_token = NULL
+                 WHERE lease_owner = ?1",
+                [owner],
+            )
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn queued_deliveries(&self) -> StorageResult<u64> {
+        self.read(|conn| count(conn, "SELECT count(*) FROM deliveries"))
+            .await
+    }
+
+    async fn count_events(&self) -> StorageResult<u64> {
+        self.read(|conn| count(conn, "SELECT count(*) FROM stream_events"))
+            .await
+    }
+
+    async fn prune_events(&self, before: OffsetDateTime) -> StorageResult<u64> {
+        let cutoff = to_millis(before);
+        let mut total = 0u64;
+        loop {
+            let deleted = self
+                .write(move |conn| {
+                    conn.execute(
+                        "DELETE FROM stream_events WHERE rowid IN (
+                             SELECT e.rowid FROM stream_events e
+                             WHERE e.received_at < ?1 AND NOT EXISTS (
+                                 SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
+                             LIMIT ?2)",
+                        params![cutoff, PRUNE_BATCH],
+                    )
+                    .map_err(backend)
+                })
+                .await?;
+            total += deleted as u64;
+            if (deleted as i64) < PRUNE_BATCH {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+fn count(conn: &Connection, sql: &str) -> StorageResult<u64> {
+    conn.query_row(sql, [], |row| row.get::<_, i64>(0))
+        .map(|n| n.max(0) as u64)
+        .map_err(backend)
+}
+
+/// Commits the event with `synchronous = FULL`, so an acknowledged event survives a power
+/// loss, not only a crash of the process; the writer goes back to `NORMAL` afterwards.
+fn enqueue_durably(conn: &mut Connection, event: StreamEvent) -> StorageResult<Enqueued> {
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(backend)?;
+    let outcome = enqueue(conn, event);
+    let restored = conn.pragma_update(None, "synchronous", "NORMAL");
+    let outcome = outcome?;
+    restored.map_err(backend)?;
+    Ok(outcome)
+}
+
+fn enqueue(conn: &mut Connection, mut event: StreamEvent) -> StorageResult<Enqueued> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    if seen_source_id(&tx, &event)? {
+        return Ok(Enqueued::Duplicate(Duplicate::RepeatedEventId));
+    }
+    let tail = session_tail(&tx, &event)?;
+    if let Err(duplicate) = pair(&mut event, tail) {
+        return Ok(Enqueued::Duplicate(duplicate));
+    }
+
+    insert_event(&tx, &event)?;
+    tx.execute(
+        "INSERT INTO deliveries (event_id, domain_id, app_name, stream_name, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            event.id,
+            event.domain.id,
+            event.session.app,
+            event.session.stream,
+            to_millis(event.received_at)
+        ],
+    )
+    .map_err(backend)?;
+    tx.commit().map_err(backend)?;
+    Ok(Enqueued::Queued {
+        event_id: event.id,
+        paired_with: event.paired_with,
+    })
+}
+
+fn seen_source_id(tx: &Transaction<'_>, event: &StreamEvent) -> StorageResult<bool> {
+    let Some(source_id) = &event.source_event_id else {
+        return Ok(false);
+    };
+    tx.query_row(
+        "SELECT 1 FROM stream_events WHERE domain_id = ?1 AND source_event_id = ?2",
+        params![event.domain.id, source_id],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|found| found.is_some())
+    .map_err(backend)
+}
+
+fn session_tail(tx: &Transaction<'_>, event: &StreamEvent) -> StorageResult<Option<SessionTail>> {
+    let session = &event.session;
+    tx.query_row(
+        "SELECT id, action, client_ip, usrargs FROM stream_events
+         WHERE domain_id = ?1 AND app_name = ?2 AND stream_name = ?3 AND client_id = ?4
+         ORDER BY rowid DESC LIMIT 1",
+        params![
+            event.domain.id,
+            session.app,
+            session.stream,
+            session.client_id
+        ],
+        |row| {
+            Ok(SessionTail {
+                event_id: row.get(0)?,
+                action: notify_type(row, 1)?,
+                client_ip: row.get(2)?,
+                usrargs: row.get(3)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(backend)
+}
+
+fn insert_event(tx: &Transaction<'_>, event: &StreamEvent) -> StorageResult<()> {
+    tx.execute(
+        "INSERT INTO stream_events (id, domain_id, app_name, stream_name, client_id, action,
+             client_ip, usrargs, node, height, width, event_time, received_at, source,
+             source_event_id, paired_event_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        params![
+            event.id,
+            event.domain.id,
+            event.session.app,
+            event.session.stream,
+            event.session.client_id,
+            event.action.as_str(),
+            event.client_ip,
+            event.usrargs,
+            event.node,
+            event.height,
+            event.width,
+            to_millis(event.time),
+            to_millis(event.received_at),
+            event.source.as_str(),
+            event.source_event_id,
+            event.paired_with,
+        ],
+    )
+    .map(drop)
+    .map_err(backend)
+}
+
+/// Leases the due deliveries that head their stream's queue, then reads them back.
+fn claim_due(conn: &mut Connection, claim: &Claim) -> StorageResult<Vec<ClaimedDelivery>> {
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let skip = serde_json::to_string(&claim.skip_domains).map_err(backend)?;
+    let now = to_millis(claim.now);
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+
+    tx.execute(
+        "UPDATE deliveries SET lease_until = ?1, lease_owner = ?2, lease_token = ?3
+         WHERE seq IN (
+             SELECT d.seq FROM deliveries d
+             WHERE d.next_attempt_at <= ?4
+               AND (d.lease_until IS NULL OR d.lease_until <= ?4)
+               AND d.domain_id NOT IN (SELECT value FROM json_each(?5))
+               AND NOT EXISTS (
+                   SELECT 1 FROM deliveries e
+                   WHERE e.domain_id = d.domain_id AND e.app_name = d.app_name
+                     AND e.stream_name = d.stream_name AND e.seq < d.seq)
+             ORDER BY d.next_attempt_at, d.seq
+             LIMIT ?6)",
+        params![
+            to_millis(claim.lease_until),
+            claim.owner,
+            token,
+            now,
+            skip,
+            i64::from(claim.limit)
+        ],
+    )
+    .map_err(backend)?;
+
+    let claimed = read_claimed(&tx, &token)?;
+    tx.commit().map_err(backend)?;
+    Ok(claimed)
+}
+
+fn read_claimed(tx: &Transaction<'_>, token: &str) -> StorageResult<Vec<ClaimedDelivery>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT dm.id, dm.name, dm.account_id, dm.created_at,
+                    d.seq, d.attempts, e.id, e.app_name, e.stream_name, e.client_id,
+                    e.action, e.client_ip, e.usrargs, e.node, e.height, e.width,
+                    e.event_time, e.received_at, e.source, e.source_event_id,
+                    e.paired_event_id
+             FROM deliveries d
+             JOIN stream_events e ON e.id = d.event_id
+             JOIN domains dm ON dm.id = d.domain_id
+             WHERE d.lease_token = ?1
+             ORDER BY d.seq",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map([token], |row| claimed_from_row(row, token))
+        .map_err(backend)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+}
+
+fn claimed_from_row(row: &Row<'_>, token: &str) -> rusqlite::Result<ClaimedDelivery> {
+    let source: String = row.get(18)?;
+    let event = StreamEvent {
+        domain: domain_from_row(row)?,
+        id: row.get(6)?,
+        session: PublishSession {
+            app: row.get(7)?,
+            stream: row.get(8)?,
+            client_id: row.get(9)?,
+        },
+        action: notify_type(row, 10)?,
+        client_ip: row.get(11)?,
+        usrargs: row.get(12)?,
+        node: row.get(13)?,
+        height: row.get(14)?,
+        width: row.get(15)?,
+        time: from_millis(row.get(16)?),
+        received_at: from_millis(row.get(17)?),
+        source: EventSource::parse(&source).unwrap_or(EventSource::Generic),
+        source_event_id: row.get(19)?,
+        paired_with: row.get(20)?,
+    };
+    Ok(ClaimedDelivery {
+        seq: row.get(4)?,
+        attempts_done: row.get(5)?,
+        event,
+        lease: LeaseToken(token.to_string()),
+    })
+}
+
+fn notify_type(row: &Row<'_>, index: usize) -> rusqlite::Result<NotifyType> {
+    let text: String = row.get(index)?;
+    text.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn complete(conn: &mut Connection, report: &AttemptReport) -> StorageResult<bool> {
+    let tx = conn.transaction().map_err(backend)?;
+    if let Some(record) = &report.record {
+        super::records::insert_into(&tx, std::slice::from_ref(record))?;
+    }
+    let changed = match report.next {
+        NextStep::Finish => tx.execute(
+            "DELETE FROM deliveries WHERE seq = ?1 AND lease_token = ?2",
+            params![report.seq, report.lease.0],
+        ),
+        NextStep::RetryAt(at) => tx.execute(
+            "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?3,
+                 lease_until = NULL, lease_owner = NULL, lease_token = NULL
+             WHERE seq = ?1 AND lease_token = ?2",
+            params![report.seq, report.lease.0, to_millis(at)],
+        ),
+    }
+    .map_err(backend)?;
+    tx.commit().map_err(backend)?;
+    Ok(changed > 0)
+}
+
+#[cfg(test)]
+#[path = "queue_tests.rs"]
+mod tests;
