@@ -13,6 +13,10 @@ use crate::domain::{format_utc_seconds, parse_utc_seconds, DomainName};
 use crate::records::{export, import};
 use crate::storage::{IdentityStore, RecordFilter, Store};
 
+/// The writer's page cache during an import: enough to keep the indexes of a few million
+/// records in memory, so the load does not spill and re-read pages.
+const IMPORT_CACHE_MIB: u32 = 512;
+
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct RecordsArgs {
@@ -71,7 +75,9 @@ struct QueryArgs {
 pub async fn run(args: RecordsArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     match args.command {
         Some(RecordsCommand::Import { file }) => {
-            let store: Arc<dyn Store> = Arc::new(super::open_store(data_dir)?);
+            let store = super::open_store(data_dir)?;
+            store.set_writer_cache(IMPORT_CACHE_MIB)?;
+            let store: Arc<dyn Store> = Arc::new(store);
             let count = import::import_file(store, &file).await?;
             println!("{}", serde_json::json!({ "Imported": count, "File": file }));
             Ok(())

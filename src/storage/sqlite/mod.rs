@@ -55,6 +55,14 @@ impl SqliteStore {
         })
     }
 
+    /// Gives the writer a page cache of `mebibytes`, for bulk loads such as `records import`:
+    /// with SQLite's small default cache, a large transaction spills and re-reads index pages.
+    pub fn set_writer_cache(&self, mebibytes: u32) -> StorageResult<()> {
+        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        conn.pragma_update(None, "cache_size", -(i64::from(mebibytes) * 1024))
+            .map_err(backend)
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
