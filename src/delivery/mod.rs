@@ -1,0 +1,54 @@
+//! Callback delivery: the worker that takes queued stream events to each customer's NotifyUrl
+//! as Alibaba stream callbacks, signs and retries them, and records every attempt as a notify
+//! record.
+//!
+//! - [`callback`] builds the request (parameters, query, signature headers);
+//! - [`target`] decides which addresses may be connected to;
+//! - [`sender`] sends it and describes the outcome; [`response_body`] caps what is kept;
+//! - [`retry`] is the schedule; [`attempt`] is one attempt, start to stored record;
+//! - [`worker`] claims deliveries from the queue and runs attempts concurrently.
+
+pub mod attempt;
+pub mod callback;
+pub mod config;
+pub mod response_body;
+pub mod retry;
+pub mod sender;
+pub mod target;
+pub mod worker;
+
+use std::sync::Arc;
+
+use tokio::sync::{watch, Notify};
+
+pub use config::{DeliveryConfig, DeliveryFileConfig, DeliveryOverrides};
+pub use sender::SenderError;
+
+use crate::clock::Clock;
+use crate::storage::Store;
+
+/// Starts the worker on the current runtime; it runs until `shutdown` turns true and then
+/// drains. `wake` is notified by ingest whenever it queues an event.
+pub fn spawn(
+    store: Arc<dyn Store>,
+    config: DeliveryConfig,
+    clock: Clock,
+    node: String,
+    wake: Arc<Notify>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, SenderError> {
+    let policy = target::TargetPolicy {
+        allow_private: config.allow_private_targets,
+    };
+    let attempts = attempt::Attempts {
+        store,
+        sender: sender::Sender::new(policy, config.timeout)?,
+        retry: config.retry.clone(),
+        clock,
+    };
+    if config.allow_private_targets {
+        tracing::warn!("callbacks may go to private, loopback and link-local addresses");
+    }
+    let worker = worker::Worker::new(attempts, config, node, wake);
+    Ok(tokio::spawn(worker.run(shutdown)))
+}

@@ -1,0 +1,211 @@
+//! The delivery worker: claims due deliveries under a lease and sends them concurrently,
+//! bounded by a global cap and a per-domain cap, so one slow customer cannot hold up the
+//! others. It wakes at once when ingest queues an event and also polls, for retries coming
+//! due and for work other processes queued. On shutdown it stops claiming, lets in-flight
+//! attempts finish within a bound and hands back what is left.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
+
+use super::attempt::Attempts;
+use super::config::DeliveryConfig;
+use crate::clock::Clock;
+use crate::storage::queue::{Claim, ClaimedDelivery, LeaseToken};
+use crate::storage::Store;
+
+/// Deliveries being attempted by this worker, by queue position.
+#[derive(Default)]
+struct InFlight(Mutex<HashMap<i64, (i64, LeaseToken)>>);
+
+impl InFlight {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (i64, LeaseToken)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Domains with `cap` or more attempts in flight.
+    fn saturated(&self, cap: usize) -> Vec<i64> {
+        let mut per_domain: HashMap<i64, usize> = HashMap::new();
+        for (domain, _) in self.lock().values() {
+            *per_domain.entry(*domain).or_default() += 1;
+        }
+        per_domain
+            .into_iter()
+            .filter(|(_, n)| *n >= cap)
+            .map(|(domain, _)| domain)
+            .collect()
+    }
+
+    /// Records `claimed` unless its domain is at `cap`.
+    fn admit(&self, claimed: &ClaimedDelivery, cap: usize) -> bool {
+        let mut map = self.lock();
+        let domain = claimed.event.domain.id;
+        if map.values().filter(|(d, _)| *d == domain).count() >= cap {
+            return false;
+        }
+        map.insert(claimed.seq, (domain, claimed.lease.clone()));
+        true
+    }
+
+    fn remove(&self, seq: i64) {
+        self.lock().remove(&seq);
+    }
+
+    fn take_all(&self) -> Vec<(i64, LeaseToken)> {
+        self.lock()
+            .drain()
+            .map(|(seq, (_, lease))| (seq, lease))
+            .collect()
+    }
+}
+
+/// The worker and what it shares with the attempts it spawns.
+pub struct Worker {
+    store: Arc<dyn Store>,
+    attempts: Arc<Attempts>,
+    config: DeliveryConfig,
+    clock: Clock,
+    node: String,
+    wake: Arc<Notify>,
+    in_flight: Arc<InFlight>,
+}
+
+impl Worker {
+    pub fn new(
+        attempts: Attempts,
+        config: DeliveryConfig,
+        node: String,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            store: Arc::clone(&attempts.store),
+            clock: attempts.clock.clone(),
+            attempts: Arc::new(attempts),
+            config,
+            node,
+            wake,
+            in_flight: Arc::default(),
+        }
+    }
+
+    /// Delivers until `shutdown` turns true, then drains.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        match self.store.release_leases_of(&self.node).await {
+            Ok(0) => {}
+            Ok(released) => {
+                tracing::info!(released, node = %self.node, "took back deliveries leased before a restart")
+            }
+            Err(error) => tracing::warn!(error = %error, "cannot release this node's leases"),
+        }
+        let permits = Arc::new(Semaphore::new(self.config.concurrency));
+        let mut tasks = JoinSet::new();
+
+        while !*shutdown.borrow() {
+            while tasks.try_join_next().is_some() {}
+            let free = permits.available_permits();
+            let more_due = free > 0 && self.claim_and_spawn(free, &permits, &mut tasks).await;
+            if more_due {
+                continue;
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = shutdown.changed() => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            }
+        }
+        self.drain(tasks).await;
+    }
+
+    /// Claims up to `free` deliveries and starts them. True when the claim came back full,
+    /// so more may be due at once.
+    async fn claim_and_spawn(
+        &self,
+        free: usize,
+        permits: &Arc<Semaphore>,
+        tasks: &mut JoinSet<()>,
+    ) -> bool {
+        let limit = u32::try_from(free).unwrap_or(u32::MAX);
+        let now = self.clock.now();
+        let claim = Claim {
+            now,
+            lease_until: now + self.config.lease,
+            owner: self.node.clone(),
+            limit,
+            skip_domains: self.in_flight.saturated(self.config.per_domain_concurrency),
+        };
+        let claimed = match self.store.claim_deliveries(&claim).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot claim deliveries");
+                return false;
+            }
+        };
+        let full = claimed.len() == free;
+
+        let mut refused = Vec::new();
+        for delivery in claimed {
+            let permit = match Arc::clone(permits).try_acquire_owned() {
+                Ok(permit)
+                    if self
+                        .in_flight
+                        .admit(&delivery, self.config.per_domain_concurrency) =>
+                {
+                    permit
+                }
+                _ => {
+                    refused.push((delivery.seq, delivery.lease));
+                    continue;
+                }
+            };
+            let attempts = Arc::clone(&self.attempts);
+            let in_flight = Arc::clone(&self.in_flight);
+            tasks.spawn(async move {
+                let seq = delivery.seq;
+                attempts.run(delivery).await;
+                in_flight.remove(seq);
+                drop(permit);
+            });
+        }
+        if !refused.is_empty() {
+            self.hand_back(refused).await;
+        }
+        full
+    }
+
+    /// Lets in-flight attempts finish within the drain bound, then hands back the rest.
+    async fn drain(&self, mut tasks: JoinSet<()>) {
+        let in_flight = tasks.len();
+        tracing::info!(in_flight, "delivery worker stopping");
+        let deadline = tokio::time::sleep(self.config.drain_timeout);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                next = tasks.join_next() => if next.is_none() { break },
+                _ = &mut deadline => {
+                    tracing::warn!(left = tasks.len(), "delivery attempts cut short by shutdown");
+                    tasks.abort_all();
+                    while tasks.join_next().await.is_some() {}
+                    break;
+                }
+            }
+        }
+        self.hand_back(self.in_flight.take_all()).await;
+        tracing::info!("delivery worker stopped");
+    }
+
+    async fn hand_back(&self, claims: Vec<(i64, LeaseToken)>) {
+        if claims.is_empty() {
+            return;
+        }
+        if let Err(error) = self.store.release_claims(claims).await {
+            tracing::warn!(error = %error, "cannot hand back claimed deliveries; their leases will lapse");
+        }
+    }
+}
