@@ -13,9 +13,18 @@ pub enum ClientError {
     #[error("endpoint {0:?} is not an http(s) URL")]
     BadEndpoint(String),
     #[error("cannot reach {endpoint}")]
-    Transport { endpoint: String, #[source] source: reqwest::Error },
+    Transport {
+        endpoint: String,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("{code}: {message} (HTTP {status}, RequestId {request_id})")]
-    Api { status: u16, code: String, message: String, request_id: String },
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+        request_id: String,
+    },
     #[error("the answer is not JSON (HTTP {status})")]
     Decode { status: u16 },
 }
@@ -30,7 +39,11 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    pub fn new(endpoint: &str, access_key_id: &str, access_key_secret: &str) -> Result<Self, ClientError> {
+    pub fn new(
+        endpoint: &str,
+        access_key_id: &str,
+        access_key_secret: &str,
+    ) -> Result<Self, ClientError> {
         let bad = || ClientError::BadEndpoint(endpoint.to_string());
         let url = url::Url::parse(endpoint).map_err(|_| bad())?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -51,13 +64,26 @@ impl ApiClient {
     }
 
     /// Calls `action` with `params` and returns the JSON body of a success.
-    pub async fn call(&self, action: &str, params: &[(String, String)]) -> Result<Value, ClientError> {
+    pub async fn call(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<Value, ClientError> {
         let signer = V3Signer {
             access_key_id: &self.access_key_id,
             access_key_secret: &self.access_key_secret,
         };
         let nonce = uuid::Uuid::new_v4().simple().to_string();
-        let headers = signer.sign("POST", &self.host, action, API_VERSION, params, b"", OffsetDateTime::now_utc(), &nonce);
+        let headers = signer.sign(
+            "POST",
+            &self.host,
+            action,
+            API_VERSION,
+            params,
+            b"",
+            OffsetDateTime::now_utc(),
+            &nonce,
+        );
 
         let query: Vec<String> = params
             .iter()
@@ -68,16 +94,28 @@ impl ApiClient {
         url.set_query(Some(&query.join("&")));
 
         let mut request = self.http.post(url);
-        for (name, value) in headers.iter().filter(|(name, _)| !name.eq_ignore_ascii_case("host")) {
+        for (name, value) in headers
+            .iter()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+        {
             request = request.header(name, value);
         }
-        let transport = |source| ClientError::Transport { endpoint: self.endpoint.to_string(), source };
+        let transport = |source| ClientError::Transport {
+            endpoint: self.endpoint.to_string(),
+            source,
+        };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(transport)?;
-        let body: Value = serde_json::from_slice(&bytes).map_err(|_| ClientError::Decode { status })?;
+        let body: Value =
+            serde_json::from_slice(&bytes).map_err(|_| ClientError::Decode { status })?;
         if status >= 400 {
-            let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+            let field = |name: &str| {
+                body.get(name)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
             return Err(ClientError::Api {
                 status,
                 code: field("Code"),

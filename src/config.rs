@@ -2,7 +2,10 @@
 //! environment variables, then command-line flags. Validated once, at startup, into
 //! [`ServeConfig`].
 
-use std::{net::SocketAddr, path::{Path, PathBuf}};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
 
 use serde::Deserialize;
 
@@ -15,9 +18,17 @@ pub const DEFAULT_RETENTION_DAYS: u32 = 7;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}")]
-    Read { path: PathBuf, #[source] source: std::io::Error },
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("config file {path} is not valid")]
-    Parse { path: PathBuf, #[source] source: Box<toml::de::Error> },
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
     #[error("{key} is invalid: {reason}")]
     Invalid { key: &'static str, reason: String },
 }
@@ -85,6 +96,10 @@ impl ServeConfig {
                 reason: "must be at least 1".into(),
             });
         }
-        Ok(Self { data_dir, listen, retention_days })
+        Ok(Self {
+            data_dir,
+            listen,
+            retention_days,
+        })
     }
 }

@@ -1,7 +1,10 @@
 //! `livenotify serve`: opens the store, makes sure an administrator can sign in, and runs the
 //! API until a shutdown signal.
 
-use std::{path::{Path, PathBuf}, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use anyhow::Context;
 use tokio::sync::watch;
@@ -17,9 +20,8 @@ pub const ADMIN_CREDENTIALS_FILE: &str = "admin-credentials.json";
 
 /// Runs the service until SIGINT or SIGTERM.
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&config.data_dir).context("cannot open the store")?,
-    );
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&config.data_dir).context("cannot open the store")?);
     bootstrap_admin(store.as_ref(), &config.data_dir).await?;
 
     let clock = Clock::system();
@@ -79,7 +81,10 @@ async fn shutdown_signal() {
 
 /// On an empty store, creates an admin account and key and writes them, readable only by this
 /// user, to the data directory. The secret never goes to the log.
-pub async fn bootstrap_admin(store: &dyn Store, data_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+pub async fn bootstrap_admin(
+    store: &dyn Store,
+    data_dir: &Path,
+) -> anyhow::Result<Option<PathBuf>> {
     if store.count_accounts().await? > 0 {
         return Ok(None);
     }

@@ -4,8 +4,7 @@
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use livenotify::auth::signature::{
-    canonical_request, read_claim, string_to_sign, verify, IncomingRequest, Scheme,
-    SignatureError,
+    canonical_request, read_claim, string_to_sign, verify, IncomingRequest, Scheme, SignatureError,
 };
 use serde_json::Value;
 
@@ -177,5 +176,8 @@ fn the_fixture_covers_every_scheme_and_both_outcomes() {
         .iter()
         .filter(|v| v.expect_valid && v.string_to_sign.is_some())
         .count();
-    assert_eq!(valid_with_strings, vectors.iter().filter(|v| v.expect_valid).count());
+    assert_eq!(
+        valid_with_strings,
+        vectors.iter().filter(|v| v.expect_valid).count()
+    );
 }

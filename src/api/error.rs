@@ -71,7 +71,7 @@ impl ApiError {
             Self::InvalidVersion => "InvalidVersion",
             Self::TimestampExpired => "InvalidTimeStamp.Expired",
             Self::NonceUsed => "SignatureNonceUsed",
-            Self::NonceCacheFull => "Throttling",
+            Self::NonceCacheFull => "ServiceUnavailable",
             Self::AccessKeyNotFound => "InvalidAccessKeyId.NotFound",
             Self::AccessKeyInactive => "InvalidAccessKeyId.Inactive",
             Self::SecurityTokenNotSupported => "InvalidSecurityToken.NotSupported",
@@ -94,6 +94,7 @@ impl ApiError {
             | Self::AccessKeyNotFound => StatusCode::NOT_FOUND,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NonceCacheFull => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }

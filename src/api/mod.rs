@@ -52,7 +52,13 @@ pub fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string().to_uppercase()
 }
 
-async fn handle(State(state): State<ApiState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(state): State<ApiState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let request_id = new_request_id();
     let host_id = headers
         .get(header::HOST)
@@ -60,15 +66,6 @@ async fn handle(State(state): State<ApiState>, method: Method, uri: Uri, headers
         .unwrap_or("livenotify")
         .to_string();
     let raw_query = uri.query().unwrap_or("");
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-
-    let params = match Params::from_request(raw_query, content_type, &body) {
-        Ok(params) => params,
-        Err(error) => return reject(Format::Json, &request_id, &host_id, "", error),
-    };
-    let format = Format::from_param(params.get("Format"));
-    let action = action_name(&headers, &params);
-
     let incoming = IncomingRequest {
         method: method.as_str(),
         path: uri.path(),
@@ -76,13 +73,26 @@ async fn handle(State(state): State<ApiState>, method: Method, uri: Uri, headers
         headers: &headers,
         body: &body,
     };
+
+    let params = match Params::from_request(&incoming) {
+        Ok(params) => params,
+        Err(error) => return reject(Format::Json, &request_id, &host_id, "", error),
+    };
+    let format = Format::from_param(params.get("Format"));
+    let action = action_name(&headers, &params);
     let outcome = serve(&state, &incoming, &headers, &params).await;
     match outcome {
         Ok((action, body)) => {
             tracing::debug!(request_id, action, "api request served");
             response::success(format, action, &request_id, body)
         }
-        Err(error) => reject(format, &request_id, &host_id, action.unwrap_or_default(), error),
+        Err(error) => reject(
+            format,
+            &request_id,
+            &host_id,
+            action.unwrap_or_default(),
+            error,
+        ),
     }
 }
 
@@ -92,7 +102,8 @@ async fn serve(
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<(&'static str, serde_json::Map<String, serde_json::Value>), ApiError> {
-    let action = action_name(headers, params).ok_or(ApiError::MissingParameter { name: "Action" })?;
+    let action =
+        action_name(headers, params).ok_or(ApiError::MissingParameter { name: "Action" })?;
     let action = actions::Action::find(action).ok_or(ApiError::ActionNotFound)?;
     match header_or_param(headers, params, "x-acs-version", "Version") {
         Some(API_VERSION) => {}
@@ -109,14 +120,25 @@ fn action_name<'a>(headers: &'a HeaderMap, params: &'a Params) -> Option<&'a str
     header_or_param(headers, params, "x-acs-action", "Action")
 }
 
-fn header_or_param<'a>(headers: &'a HeaderMap, params: &'a Params, header: &str, param: &str) -> Option<&'a str> {
+fn header_or_param<'a>(
+    headers: &'a HeaderMap,
+    params: &'a Params,
+    header: &str,
+    param: &str,
+) -> Option<&'a str> {
     headers
         .get(header)
         .and_then(|v| v.to_str().ok())
         .or_else(|| params.non_empty(param))
 }
 
-fn reject(format: Format, request_id: &str, host_id: &str, action: &str, error: ApiError) -> Response {
+fn reject(
+    format: Format,
+    request_id: &str,
+    host_id: &str,
+    action: &str,
+    error: ApiError,
+) -> Response {
     match &error {
         ApiError::Internal(cause) => {
             tracing::error!(request_id, action, error = %error_chain(cause.as_ref()), "api request failed");

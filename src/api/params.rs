@@ -1,6 +1,6 @@
 //! The parameters of an RPC call, gathered from the query string and a form body.
 
-use crate::auth::signature::form_decode;
+use crate::auth::signature::{self, IncomingRequest};
 
 use super::error::ApiError;
 
@@ -11,26 +11,24 @@ pub struct Params {
 }
 
 impl Params {
-    /// Reads the query string and, for `application/x-www-form-urlencoded` posts, the body.
-    pub fn from_request(raw_query: &str, content_type: Option<&str>, body: &[u8]) -> Result<Self, ApiError> {
-        let undecodable = || ApiError::InvalidParam {
+    /// Reads the query string and, for form posts, the body, exactly as the signature
+    /// verifier reads them, so no parameter can reach an action without being signed.
+    pub fn from_request(request: &IncomingRequest<'_>) -> Result<Self, ApiError> {
+        let pairs = signature::parameters(request).map_err(|_| ApiError::InvalidParam {
             detail: "The query string or form body is not valid percent-encoded UTF-8.".into(),
-        };
-        let mut pairs = form_decode(raw_query).map_err(|_| undecodable())?;
-        let is_form = content_type
-            .map(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
-            .unwrap_or(false);
-        if is_form && !body.is_empty() {
-            let text = std::str::from_utf8(body).map_err(|_| undecodable())?;
-            pairs.extend(form_decode(text).map_err(|_| undecodable())?);
-        }
+        })?;
         Ok(Self { pairs })
     }
 
     /// Parameters given directly, for tests and in-process callers.
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         Self {
-            pairs: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            pairs: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         }
     }
 
@@ -50,6 +48,7 @@ impl Params {
 
     /// A required parameter: absent or empty is `Missing<Name>`.
     pub fn required(&self, name: &'static str) -> Result<&str, ApiError> {
-        self.non_empty(name).ok_or(ApiError::MissingParameter { name })
+        self.non_empty(name)
+            .ok_or(ApiError::MissingParameter { name })
     }
 }

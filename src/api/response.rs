@@ -27,11 +27,22 @@ impl Format {
 }
 
 /// A successful action's body: `RequestId` is added first.
-pub fn success(format: Format, action: &str, request_id: &str, body: Map<String, Value>) -> Response {
+pub fn success(
+    format: Format,
+    action: &str,
+    request_id: &str,
+    body: Map<String, Value>,
+) -> Response {
     let mut full = Map::with_capacity(body.len() + 1);
     full.insert("RequestId".into(), Value::String(request_id.to_string()));
     full.extend(body);
-    render(format, &format!("{action}Response"), StatusCode::OK, request_id, full)
+    render(
+        format,
+        &format!("{action}Response"),
+        StatusCode::OK,
+        request_id,
+        full,
+    )
 }
 
 /// Alibaba's error envelope.
@@ -51,9 +62,18 @@ pub fn failure(format: Format, request_id: &str, host_id: &str, error: &ApiError
     response
 }
 
-fn render(format: Format, root: &str, status: StatusCode, request_id: &str, body: Map<String, Value>) -> Response {
+fn render(
+    format: Format,
+    root: &str,
+    status: StatusCode,
+    request_id: &str,
+    body: Map<String, Value>,
+) -> Response {
     let (content_type, text) = match format {
-        Format::Json => ("application/json;charset=utf-8", Value::Object(body).to_string()),
+        Format::Json => (
+            "application/json;charset=utf-8",
+            Value::Object(body).to_string(),
+        ),
         Format::Xml => ("text/xml;charset=utf-8", to_xml(root, &body)),
     };
     let mut response = (status, text).into_response();
@@ -128,7 +148,9 @@ mod tests {
             "NotifyRecordsInfo": {"LiveStreamNotifyRecordsInfo": [{"A": "x<y"}, {"A": 2}]},
             "PageNum": 1
         });
-        let Value::Object(body) = body else { unreachable!() };
+        let Value::Object(body) = body else {
+            unreachable!()
+        };
         assert_eq!(
             to_xml("DescribeLiveStreamsNotifyRecordsResponse", &body),
             "<?xml version='1.0' encoding='UTF-8'?><DescribeLiveStreamsNotifyRecordsResponse>\

@@ -38,6 +38,7 @@ pub enum NonceError {
 
 impl NonceError {
     /// Alibaba's error code for the `Code` field of the error body.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             Self::Used => "SignatureNonceUsed",
@@ -47,6 +48,7 @@ impl NonceError {
     }
 
     /// The HTTP status: the client's fault, except a full cache, which is the server's load.
+    #[must_use]
     pub fn http_status(&self) -> u16 {
         match self {
             Self::Used | Self::Expired => 400,
@@ -74,12 +76,14 @@ struct State {
 
 impl NonceCache {
     /// A cache of at most `capacity` entries with the 15-minute window.
+    #[must_use]
     pub fn new(capacity: usize) -> Self {
         Self::with_window(capacity, DEFAULT_WINDOW)
     }
 
     /// A cache of at most `capacity` entries with the given window. The window should be the
     /// allowed timestamp skew.
+    #[must_use]
     pub fn with_window(capacity: usize, window: Duration) -> Self {
         Self {
             window,
@@ -273,7 +277,8 @@ mod tests {
             .collect();
         let accepted = handles
             .into_iter()
-            .filter(|handle| matches!(handle.join(), Ok(true)))
+            .map(|handle| handle.join())
+            .filter(|outcome| matches!(outcome, Ok(true)))
             .count();
         assert_eq!(accepted, 1);
     }

@@ -6,9 +6,7 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use crate::domain::{format_utc_seconds, DomainName};
-use crate::storage::{
-    AccessKey, AccountId, IdentityStore, IngestDomain, KeyStatus, StorageError,
-};
+use crate::storage::{AccessKey, AccountId, IdentityStore, IngestDomain, KeyStatus, StorageError};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -88,22 +86,31 @@ async fn key(command: KeyCommand, store: &dyn IdentityStore) -> anyhow::Result<V
             json!({ "AccessKeyId": key.id, "AccessKeySecret": key.secret, "AccountId": key.account.0 })
         }
         KeyCommand::List { account } => {
-            let keys = store.list_access_keys(account.map(AccountId).as_ref()).await?;
+            let keys = store
+                .list_access_keys(account.map(AccountId).as_ref())
+                .await?;
             Value::Array(keys.iter().map(key_json).collect())
         }
-        KeyCommand::Disable { access_key_id } => set_status(store, access_key_id, KeyStatus::Inactive).await?,
-        KeyCommand::Enable { access_key_id } => set_status(store, access_key_id, KeyStatus::Active).await?,
+        KeyCommand::Disable { access_key_id } => {
+            set_status(store, access_key_id, KeyStatus::Inactive).await?
+        }
+        KeyCommand::Enable { access_key_id } => {
+            set_status(store, access_key_id, KeyStatus::Active).await?
+        }
         KeyCommand::Delete { access_key_id } => {
-            store
-                .delete_access_key(&access_key_id)
-                .await
-                .map_err(|e| not_found_as(e, &format!("access key {access_key_id} does not exist")))?;
+            store.delete_access_key(&access_key_id).await.map_err(|e| {
+                not_found_as(e, &format!("access key {access_key_id} does not exist"))
+            })?;
             json!({ "AccessKeyId": access_key_id, "Deleted": true })
         }
     })
 }
 
-async fn set_status(store: &dyn IdentityStore, id: String, status: KeyStatus) -> anyhow::Result<Value> {
+async fn set_status(
+    store: &dyn IdentityStore,
+    id: String,
+    status: KeyStatus,
+) -> anyhow::Result<Value> {
     store
         .set_access_key_status(&id, status)
         .await
@@ -114,15 +121,22 @@ async fn set_status(store: &dyn IdentityStore, id: String, status: KeyStatus) ->
 async fn domain(command: DomainCommand, store: &dyn IdentityStore) -> anyhow::Result<Value> {
     Ok(match command {
         DomainCommand::Add { domain, account } => {
-            let name = DomainName::parse(&domain).with_context(|| format!("{domain:?} is not a domain name"))?;
-            let added = store.add_domain(&AccountId(account.clone()), &name).await.map_err(|e| match e {
-                StorageError::Conflict { .. } => anyhow::anyhow!("domain {name} already belongs to an account"),
-                other => not_found_as(other, &format!("account {account} does not exist")),
-            })?;
+            let name = DomainName::parse(&domain)
+                .with_context(|| format!("{domain:?} is not a domain name"))?;
+            let added = store
+                .add_domain(&AccountId(account.clone()), &name)
+                .await
+                .map_err(|e| match e {
+                    StorageError::Conflict { .. } => {
+                        anyhow::anyhow!("domain {name} already belongs to an account")
+                    }
+                    other => not_found_as(other, &format!("account {account} does not exist")),
+                })?;
             domain_json(&added)
         }
         DomainCommand::Remove { domain } => {
-            let name = DomainName::parse(&domain).with_context(|| format!("{domain:?} is not a domain name"))?;
+            let name = DomainName::parse(&domain)
+                .with_context(|| format!("{domain:?} is not a domain name"))?;
             store
                 .remove_domain(&name)
                 .await

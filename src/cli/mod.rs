@@ -16,11 +16,21 @@ use crate::storage::sqlite::SqliteStore;
 #[command(name = "livenotify", version, about)]
 pub struct Cli {
     /// Data directory of the embedded store.
-    #[arg(long = "data", global = true, env = "LIVENOTIFY_DATA_DIR", value_name = "DIR")]
+    #[arg(
+        long = "data",
+        global = true,
+        env = "LIVENOTIFY_DATA_DIR",
+        value_name = "DIR"
+    )]
     data_dir: Option<PathBuf>,
 
     /// Log format.
-    #[arg(long, global = true, env = "LIVENOTIFY_LOG_FORMAT", default_value = "pretty")]
+    #[arg(
+        long,
+        global = true,
+        env = "LIVENOTIFY_LOG_FORMAT",
+        default_value = "pretty"
+    )]
     log_format: LogFormat,
 
     #[command(subcommand)]
@@ -41,7 +51,7 @@ enum Command {
     #[command(subcommand)]
     Admin(admin::AdminCommand),
     /// Query notify records through the API, or import and export them.
-    Records(records::RecordsArgs),
+    Records(Box<records::RecordsArgs>),
     /// Bring the store's schema up to date and exit.
     Migrate,
 }
@@ -63,7 +73,10 @@ struct ServeArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");
@@ -94,10 +107,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::server::run(ServeConfig::resolve(file, overrides)?).await
         }
         Command::Admin(command) => admin::run(command, &open_store(cli.data_dir)?).await,
-        Command::Records(args) => records::run(args, cli.data_dir).await,
+        Command::Records(args) => records::run(*args, cli.data_dir).await,
         Command::Migrate => {
             let store = open_store(cli.data_dir)?;
-            println!("{}", serde_json::json!({"Database": store.path(), "SchemaVersion": crate::storage::sqlite::schema_version()}));
+            println!(
+                "{}",
+                serde_json::json!({"Database": store.path(), "SchemaVersion": crate::storage::sqlite::schema_version()})
+            );
             Ok(())
         }
     }

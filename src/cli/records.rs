@@ -42,7 +42,11 @@ enum RecordsCommand {
 #[derive(Debug, Args)]
 struct QueryArgs {
     /// The API endpoint.
-    #[arg(long, env = "LIVENOTIFY_ENDPOINT", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "LIVENOTIFY_ENDPOINT",
+        default_value = "http://127.0.0.1:8080"
+    )]
     endpoint: String,
     #[arg(long, env = "ALIBABA_CLOUD_ACCESS_KEY_ID", hide_env_values = true)]
     access_key_id: Option<String>,
@@ -90,21 +94,43 @@ pub async fn run(args: RecordsArgs, data_dir: Option<PathBuf>) -> anyhow::Result
     }
 }
 
-async fn run_export(store: &dyn Store, domain: Option<String>, output: Option<PathBuf>) -> anyhow::Result<()> {
+async fn run_export(
+    store: &dyn Store,
+    domain: Option<String>,
+    output: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let domain = match domain {
         Some(name) => {
-            let name = DomainName::parse(&name).with_context(|| format!("{name:?} is not a domain name"))?;
-            Some(IdentityStore::domain_by_name(store, &name).await?.with_context(|| format!("domain {name} does not exist"))?)
+            let name = DomainName::parse(&name)
+                .with_context(|| format!("{name:?} is not a domain name"))?;
+            Some(
+                IdentityStore::domain_by_name(store, &name)
+                    .await?
+                    .with_context(|| format!("domain {name} does not exist"))?,
+            )
         }
         None => None,
     };
-    let filter = RecordFilter { domain, app_name: None, stream_name: None, result: None };
+    let filter = RecordFilter {
+        domain,
+        app_name: None,
+        stream_name: None,
+        result: None,
+    };
     let count = match output {
         Some(path) => {
-            let file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+            let file = std::fs::File::create(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
             export::export(store, &filter, &mut std::io::BufWriter::new(file)).await?
         }
-        None => export::export(store, &filter, &mut std::io::BufWriter::new(std::io::stdout().lock())).await?,
+        None => {
+            export::export(
+                store,
+                &filter,
+                &mut std::io::BufWriter::new(std::io::stdout().lock()),
+            )
+            .await?
+        }
     };
     eprintln!("exported {count} records");
     Ok(())
@@ -126,7 +152,11 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
         ("EndTime".to_string(), end),
         ("PageSize".to_string(), "500".to_string()),
     ];
-    for (name, value) in [("AppName", &args.app), ("StreamName", &args.stream), ("Status", &args.status)] {
+    for (name, value) in [
+        ("AppName", &args.app),
+        ("StreamName", &args.stream),
+        ("Status", &args.status),
+    ] {
         if let Some(value) = value {
             base.push((name.to_string(), value.clone()));
         }
@@ -136,8 +166,13 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
     for page in 1u32.. {
         let mut params = base.clone();
         params.push(("PageNumber".to_string(), page.to_string()));
-        let body = client.call("DescribeLiveStreamsNotifyRecords", &params).await?;
-        let records = body["NotifyRecordsInfo"]["LiveStreamNotifyRecordsInfo"].as_array().cloned().unwrap_or_default();
+        let body = client
+            .call("DescribeLiveStreamsNotifyRecords", &params)
+            .await?;
+        let records = body["NotifyRecordsInfo"]["LiveStreamNotifyRecordsInfo"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         records.iter().for_each(|r| printer.add(r));
         let total_pages = body["TotalPage"].as_u64().unwrap_or(0);
         if records.is_empty() || u64::from(page) >= total_pages {
@@ -150,11 +185,13 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
 
 fn time_range(args: &QueryArgs, now: OffsetDateTime) -> anyhow::Result<(String, String)> {
     let end = match &args.end {
-        Some(text) => parse_utc_seconds(text).with_context(|| format!("--end {text:?} is not yyyy-MM-ddTHH:mm:ssZ"))?,
+        Some(text) => parse_utc_seconds(text)
+            .with_context(|| format!("--end {text:?} is not yyyy-MM-ddTHH:mm:ssZ"))?,
         None => now,
     };
     let start = match (&args.start, &args.since) {
-        (Some(text), _) => parse_utc_seconds(text).with_context(|| format!("--start {text:?} is not yyyy-MM-ddTHH:mm:ssZ"))?,
+        (Some(text), _) => parse_utc_seconds(text)
+            .with_context(|| format!("--start {text:?} is not yyyy-MM-ddTHH:mm:ssZ"))?,
         (None, Some(age)) => end - parse_age(age)?,
         (None, None) => end - time::Duration::hours(1),
     };
@@ -165,7 +202,9 @@ fn time_range(args: &QueryArgs, now: OffsetDateTime) -> anyhow::Result<(String, 
 fn parse_age(text: &str) -> anyhow::Result<time::Duration> {
     let split = text.len().saturating_sub(1);
     let (number, unit) = text.split_at(split);
-    let n: i64 = number.parse().with_context(|| format!("--since {text:?} is not an age such as 1h"))?;
+    let n: i64 = number
+        .parse()
+        .with_context(|| format!("--since {text:?} is not an age such as 1h"))?;
     let seconds = match unit {
         "s" => n,
         "m" => n * 60,
@@ -184,7 +223,10 @@ struct Printer {
 
 impl Printer {
     fn new(json: bool) -> Self {
-        Self { json, rows: Vec::new() }
+        Self {
+            json,
+            rows: Vec::new(),
+        }
     }
 
     fn add(&mut self, record: &Value) {
@@ -192,7 +234,13 @@ impl Printer {
             println!("{record}");
             return;
         }
-        let field = |name: &str| record.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+        let field = |name: &str| {
+            record
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         self.rows.push([
             field("NotifyTime"),
             field("NotifyType"),
@@ -208,7 +256,16 @@ impl Printer {
         if self.json {
             return;
         }
-        let header = ["TIME", "TYPE", "RESULT", "APP", "STREAM", "URL", "DESCRIPTION"].map(String::from);
+        let header = [
+            "TIME",
+            "TYPE",
+            "RESULT",
+            "APP",
+            "STREAM",
+            "URL",
+            "DESCRIPTION",
+        ]
+        .map(String::from);
         let mut widths = header.clone().map(|h| h.chars().count());
         for row in &self.rows {
             for (width, cell) in widths.iter_mut().zip(row) {
@@ -216,7 +273,11 @@ impl Printer {
             }
         }
         for row in std::iter::once(&header).chain(&self.rows) {
-            let cells: Vec<String> = row.iter().zip(widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+            let cells: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .map(|(cell, w)| format!("{cell:<w$}"))
+                .collect();
             println!("{}", cells.join("  ").trim_end());
         }
         eprintln!("{} record(s)", self.rows.len());

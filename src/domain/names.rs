@@ -63,6 +63,9 @@ mod tests {
         assert_eq!(DomainName::parse(""), Err(DomainNameError::Empty));
         assert_eq!(DomainName::parse("a..b"), Err(DomainNameError::EmptyLabel));
         assert_eq!(DomainName::parse("a b"), Err(DomainNameError::BadCharacter));
-        assert_eq!(DomainName::parse(&"a".repeat(254)), Err(DomainNameError::TooLong));
+        assert_eq!(
+            DomainName::parse(&"a".repeat(254)),
+            Err(DomainNameError::TooLong)
+        );
     }
 }

@@ -64,7 +64,10 @@ mod tests {
             "+017-12-10T08:00:00Z",
             "",
         ] {
-            assert!(parse_utc_seconds(text).is_none(), "{text} should be rejected");
+            assert!(
+                parse_utc_seconds(text).is_none(),
+                "{text} should be rejected"
+            );
         }
     }
 

@@ -18,7 +18,11 @@ pub enum ExportError {
 }
 
 /// Writes every record `filter` selects to `out`; returns how many.
-pub async fn export(store: &dyn Store, filter: &RecordFilter, out: &mut dyn Write) -> Result<u64, ExportError> {
+pub async fn export(
+    store: &dyn Store,
+    filter: &RecordFilter,
+    out: &mut dyn Write,
+) -> Result<u64, ExportError> {
     let mut cursor = RecordCursor::default();
     let mut written = 0u64;
     loop {

@@ -33,7 +33,11 @@ pub struct BadLine {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("cannot read {path}")]
-    Read { path: PathBuf, #[source] source: std::io::Error },
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{total} bad line(s); nothing was imported: {}", list(.listed))]
     BadLines { total: usize, listed: Vec<BadLine> },
     #[error("the store refused the import")]
@@ -41,7 +45,10 @@ pub enum ImportError {
 }
 
 fn list(lines: &[BadLine]) -> String {
-    let items: Vec<String> = lines.iter().map(|b| format!("line {}: {}", b.line, b.reason)).collect();
+    let items: Vec<String> = lines
+        .iter()
+        .map(|b| format!("line {}: {}", b.line, b.reason))
+        .collect();
     items.join("; ")
 }
 
@@ -73,9 +80,21 @@ pub async fn import_file(store: Arc<dyn Store>, path: &Path) -> Result<u64, Impo
 
 /// Parses the whole file, streaming good records to `tx` until the first bad one, and sends
 /// the commit only when every line was good.
-fn parse_file(path: &Path, domains: &HashMap<String, i64>, tx: mpsc::Sender<ImportBatch>) -> Result<(), ImportError> {
-    let read_error = |source| ImportError::Read { path: path.to_path_buf(), source };
-    let mut sink = Sink { tx, batch: Vec::with_capacity(BATCH), bad: Vec::new(), bad_total: 0 };
+fn parse_file(
+    path: &Path,
+    domains: &HashMap<String, i64>,
+    tx: mpsc::Sender<ImportBatch>,
+) -> Result<(), ImportError> {
+    let read_error = |source| ImportError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut sink = Sink {
+        tx,
+        batch: Vec::with_capacity(BATCH),
+        bad: Vec::new(),
+        bad_total: 0,
+    };
 
     if is_line_delimited(path).map_err(read_error)? {
         let reader = BufReader::new(std::fs::File::open(path).map_err(read_error)?);
@@ -124,7 +143,12 @@ struct Sink {
 }
 
 impl Sink {
-    fn take_line(&mut self, line: usize, parsed: serde_json::Result<Value>, domains: &HashMap<String, i64>) {
+    fn take_line(
+        &mut self,
+        line: usize,
+        parsed: serde_json::Result<Value>,
+        domains: &HashMap<String, i64>,
+    ) {
         match parsed {
             Ok(value) => {
                 for record in records_in(value) {
@@ -164,7 +188,10 @@ impl Sink {
 
     fn finish(mut self) -> Result<(), ImportError> {
         if self.bad_total > 0 {
-            return Err(ImportError::BadLines { total: self.bad_total, listed: self.bad });
+            return Err(ImportError::BadLines {
+                total: self.bad_total,
+                listed: self.bad,
+            });
         }
         self.flush();
         let _ = self.tx.blocking_send(ImportBatch::Commit);

@@ -11,7 +11,12 @@ use crate::storage::Store;
 const INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Prunes until `shutdown` turns true.
-pub async fn run(store: Arc<dyn Store>, clock: Clock, days: u32, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    store: Arc<dyn Store>,
+    clock: Clock,
+    days: u32,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let cutoff = clock.now() - time::Duration::days(i64::from(days));
         match store.prune_records(cutoff).await {

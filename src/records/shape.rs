@@ -18,7 +18,10 @@ pub fn record_json(stored: &NotifyRecord) -> Value {
     item.insert("NotifyType".into(), r.notify_type.as_str().into());
     item.insert("Description".into(), r.description.clone().into());
     item.insert("StreamName".into(), r.stream_name.clone().into());
-    item.insert("NotifyTime".into(), format_utc_seconds(r.notify_time).into());
+    item.insert(
+        "NotifyTime".into(),
+        format_utc_seconds(r.notify_time).into(),
+    );
     item.insert("DomainName".into(), stored.domain_name.as_str().into());
     item.insert("NotifyContent".into(), r.notify_content.clone().into());
     item.insert("NotifyUrl".into(), r.notify_url.clone().into());
@@ -85,7 +88,10 @@ pub enum RecordShapeError {
 }
 
 /// Turns one JSON record into a row, resolving its domain among `domains` (name to id).
-pub fn parse_record(value: Value, domains: &HashMap<String, i64>) -> Result<NewNotifyRecord, RecordShapeError> {
+pub fn parse_record(
+    value: Value,
+    domains: &HashMap<String, i64>,
+) -> Result<NewNotifyRecord, RecordShapeError> {
     let input: RecordInput =
         serde_json::from_value(value).map_err(|e| RecordShapeError::Shape(e.to_string()))?;
     let domain = DomainName::parse(&input.domain_name)

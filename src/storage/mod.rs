@@ -44,18 +44,27 @@ pub trait IdentityStore: Send + Sync {
     async fn create_access_key(&self, account: &AccountId) -> StorageResult<AccessKey>;
     async fn access_key(&self, access_key_id: &str) -> StorageResult<Option<AccessKey>>;
     async fn list_access_keys(&self, account: Option<&AccountId>) -> StorageResult<Vec<AccessKey>>;
-    async fn set_access_key_status(&self, access_key_id: &str, status: KeyStatus)
-        -> StorageResult<()>;
+    async fn set_access_key_status(
+        &self,
+        access_key_id: &str,
+        status: KeyStatus,
+    ) -> StorageResult<()>;
     async fn delete_access_key(&self, access_key_id: &str) -> StorageResult<()>;
 
-    async fn add_domain(&self, account: &AccountId, name: &DomainName)
-        -> StorageResult<IngestDomain>;
+    async fn add_domain(
+        &self,
+        account: &AccountId,
+        name: &DomainName,
+    ) -> StorageResult<IngestDomain>;
     async fn remove_domain(&self, name: &DomainName) -> StorageResult<()>;
     async fn list_domains(&self, account: Option<&AccountId>) -> StorageResult<Vec<IngestDomain>>;
     /// The domain `name` if `account` owns it; `None` both when it does not exist and when
     /// another account owns it, so callers cannot tell the two apart.
-    async fn find_domain(&self, account: &AccountId, name: &DomainName)
-        -> StorageResult<Option<IngestDomain>>;
+    async fn find_domain(
+        &self,
+        account: &AccountId,
+        name: &DomainName,
+    ) -> StorageResult<Option<IngestDomain>>;
     /// The domain `name` whoever owns it: for ingest hooks and import, not for API callers.
     async fn domain_by_name(&self, name: &DomainName) -> StorageResult<Option<IngestDomain>>;
 }

@@ -151,7 +151,10 @@ impl fmt::Debug for NotifyUrlConfig {
             .field("domain", &self.domain.name)
             .field("notify_url", &self.notify_url)
             .field("notify_req_auth", &self.notify_req_auth)
-            .field("notify_auth_key", &self.notify_auth_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "notify_auth_key",
+                &self.notify_auth_key.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }

@@ -12,10 +12,24 @@ use time::{Duration, OffsetDateTime};
 use crate::support::{code_of, utc, TestApp};
 
 /// Sends one V3-signed DescribeLiveStreamsNotifyRecords as raw HTTP.
-async fn raw(app: &TestApp, params: &[(String, String)], nonce: &str, at: OffsetDateTime, extra: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Value) {
-    let query: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
-    let mut request = reqwest::Client::new().post(format!("{}/?{}", app.endpoint(), query.join("&")));
-    for (name, value) in app.signed_headers(params, nonce, at).into_iter().filter(|(n, _)| n != "host") {
+async fn raw(
+    app: &TestApp,
+    params: &[(String, String)],
+    nonce: &str,
+    at: OffsetDateTime,
+    extra: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect();
+    let mut request =
+        reqwest::Client::new().post(format!("{}/?{}", app.endpoint(), query.join("&")));
+    for (name, value) in app
+        .signed_headers(params, nonce, at)
+        .into_iter()
+        .filter(|(n, _)| n != "host")
+    {
         request = request.header(name, value);
     }
     for (name, value) in extra {
@@ -48,24 +62,87 @@ async fn parameter_errors_have_the_seeds_codes() {
     let (hour_ago, now_text) = (utc(now - Duration::hours(1)), utc(now));
     let old = utc(now - Duration::days(8));
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
-        (vec![("StartTime", &hour_ago), ("EndTime", &now_text)], "MissingDomainName"),
-        (vec![("DomainName", "push.example1.com"), ("EndTime", &now_text)], "InvalidStartTime.Malformed"),
-        (vec![("DomainName", "push.example1.com"), ("StartTime", "2026-12-04T08:00:00"), ("EndTime", &now_text)], "InvalidStartTime.Malformed"),
-        (vec![("DomainName", "push.example1.com"), ("StartTime", &hour_ago)], "InvalidEndTime.Malformed"),
-        (vec![("DomainName", "push.example1.com"), ("StartTime", &hour_ago), ("EndTime", "2026-12-04 08:00:00")], "InvalidEndTime.Malformed"),
-        (vec![("DomainName", "push.example1.com"), ("StartTime", &now_text), ("EndTime", &hour_ago)], "InvalidEndTime.Mismatch"),
-        (vec![("DomainName", "push.example1.com"), ("StartTime", &now_text), ("EndTime", &now_text)], "InvalidEndTime.Mismatch"),
-        (vec![("DomainName", "push.example1.com"), ("StartTime", &old), ("EndTime", &now_text)], "Duration.Exceed"),
+        (
+            vec![("StartTime", &hour_ago), ("EndTime", &now_text)],
+            "MissingDomainName",
+        ),
+        (
+            vec![("DomainName", "push.example1.com"), ("EndTime", &now_text)],
+            "InvalidStartTime.Malformed",
+        ),
+        (
+            vec![
+                ("DomainName", "push.example1.com"),
+                ("StartTime", "2026-12-04T08:00:00"),
+                ("EndTime", &now_text),
+            ],
+            "InvalidStartTime.Malformed",
+        ),
+        (
+            vec![
+                ("DomainName", "push.example1.com"),
+                ("StartTime", &hour_ago),
+            ],
+            "InvalidEndTime.Malformed",
+        ),
+        (
+            vec![
+                ("DomainName", "push.example1.com"),
+                ("StartTime", &hour_ago),
+                ("EndTime", "2026-12-04 08:00:00"),
+            ],
+            "InvalidEndTime.Malformed",
+        ),
+        (
+            vec![
+                ("DomainName", "push.example1.com"),
+                ("StartTime", &now_text),
+                ("EndTime", &hour_ago),
+            ],
+            "InvalidEndTime.Mismatch",
+        ),
+        (
+            vec![
+                ("DomainName", "push.example1.com"),
+                ("StartTime", &now_text),
+                ("EndTime", &now_text),
+            ],
+            "InvalidEndTime.Mismatch",
+        ),
+        (
+            vec![
+                ("DomainName", "push.example1.com"),
+                ("StartTime", &old),
+                ("EndTime", &now_text),
+            ],
+            "Duration.Exceed",
+        ),
     ];
     for (params, expected) in cases {
         let result = app.call("DescribeLiveStreamsNotifyRecords", &params).await;
         assert_eq!(code_of(result), (400, expected.to_string()), "{params:?}");
     }
 
-    for (name, value) in [("PageSize", "0"), ("PageSize", "501"), ("PageSize", "ten"), ("PageSize", "-1"), ("PageNumber", "0"), ("Status", "ok")] {
-        let params = [("DomainName", "push.example1.com"), ("StartTime", &hour_ago), ("EndTime", &now_text), (name, value)];
+    for (name, value) in [
+        ("PageSize", "0"),
+        ("PageSize", "501"),
+        ("PageSize", "ten"),
+        ("PageSize", "-1"),
+        ("PageNumber", "0"),
+        ("Status", "ok"),
+    ] {
+        let params = [
+            ("DomainName", "push.example1.com"),
+            ("StartTime", &hour_ago),
+            ("EndTime", &now_text),
+            (name, value),
+        ];
         let result = app.call("DescribeLiveStreamsNotifyRecords", &params).await;
-        assert_eq!(code_of(result), (400, "InvalidParam".into()), "{name}={value}");
+        assert_eq!(
+            code_of(result),
+            (400, "InvalidParam".into()),
+            "{name}={value}"
+        );
     }
 }
 
@@ -79,8 +156,19 @@ async fn another_accounts_domain_looks_exactly_like_a_missing_one() {
     for domain in ["push.example1.com", "missing.example.com"] {
         let mut params = params.clone();
         params[0].1 = domain.to_string();
-        let result = app.client_for(&stranger).call("DescribeLiveStreamsNotifyRecords", &params).await;
-        let Err(ClientError::Api { status, code, message, .. }) = result else { panic!("expected an error") };
+        let result = app
+            .client_for(&stranger)
+            .call("DescribeLiveStreamsNotifyRecords", &params)
+            .await;
+        let Err(ClientError::Api {
+            status,
+            code,
+            message,
+            ..
+        }) = result
+        else {
+            panic!("expected an error")
+        };
         bodies.push((status, code, message));
     }
     assert_eq!(bodies[0], bodies[1]);
@@ -93,28 +181,64 @@ async fn gateway_errors_for_keys_actions_and_versions() {
     app.domain("push.example1.com").await;
     let params = valid_params(&app);
 
-    let unknown = livenotify::client::ApiClient::new(&app.endpoint(), "LTAInope", "secret").expect("client");
-    assert_eq!(code_of(unknown.call("DescribeLiveStreamsNotifyRecords", &params).await), (404, "InvalidAccessKeyId.NotFound".into()));
+    let unknown =
+        livenotify::client::ApiClient::new(&app.endpoint(), "LTAInope", "secret").expect("client");
+    assert_eq!(
+        code_of(
+            unknown
+                .call("DescribeLiveStreamsNotifyRecords", &params)
+                .await
+        ),
+        (404, "InvalidAccessKeyId.NotFound".into())
+    );
 
-    let wrong = livenotify::client::ApiClient::new(&app.endpoint(), &app.key.id, "not-the-secret").expect("client");
-    let Err(ClientError::Api { status, code, message, .. }) = wrong.call("DescribeLiveStreamsNotifyRecords", &params).await else {
+    let wrong = livenotify::client::ApiClient::new(&app.endpoint(), &app.key.id, "not-the-secret")
+        .expect("client");
+    let Err(ClientError::Api {
+        status,
+        code,
+        message,
+        ..
+    }) = wrong
+        .call("DescribeLiveStreamsNotifyRecords", &params)
+        .await
+    else {
         panic!("expected an error")
     };
     assert_eq!((status, code.as_str()), (400, "SignatureDoesNotMatch"));
     let (prefix, string_to_sign) = message.split_once(':').expect("the old SDK splits on ':'");
-    assert!(!prefix.is_empty() && string_to_sign.starts_with("ACS3-HMAC-SHA256\n"), "{message}");
+    assert!(
+        !prefix.is_empty() && string_to_sign.starts_with("ACS3-HMAC-SHA256\n"),
+        "{message}"
+    );
 
-    assert_eq!(code_of(app.call("DescribeLiveStreamsNotifyRecord", &[]).await), (404, "InvalidAction.NotFound".into()));
+    assert_eq!(
+        code_of(app.call("DescribeLiveStreamsNotifyRecord", &[]).await),
+        (404, "InvalidAction.NotFound".into())
+    );
 
-    app.store.set_access_key_status(&app.key.id, KeyStatus::Inactive).await.expect("disabled");
-    assert_eq!(code_of(app.client().call("DescribeLiveStreamsNotifyRecords", &params).await), (400, "InvalidAccessKeyId.Inactive".into()));
+    app.store
+        .set_access_key_status(&app.key.id, KeyStatus::Inactive)
+        .await
+        .expect("disabled");
+    assert_eq!(
+        code_of(
+            app.client()
+                .call("DescribeLiveStreamsNotifyRecords", &params)
+                .await
+        ),
+        (400, "InvalidAccessKeyId.Inactive".into())
+    );
 }
 
 #[tokio::test]
 async fn a_wrong_version_is_refused() {
     let app = TestApp::spawn().await;
     let response = reqwest::Client::new()
-        .post(format!("{}/?Action=DescribeLiveStreamsNotifyRecords&Version=2014-01-01", app.endpoint()))
+        .post(format!(
+            "{}/?Action=DescribeLiveStreamsNotifyRecords&Version=2014-01-01",
+            app.endpoint()
+        ))
         .send()
         .await
         .expect("sent");
@@ -131,18 +255,28 @@ async fn clock_skew_over_fifteen_minutes_is_expired_and_nonces_are_single_use() 
     let now = app.clock.now();
 
     let (status, _, body) = raw(&app, &params, "nonce-a", now - Duration::minutes(16), &[]).await;
-    assert_eq!((status, body["Code"].as_str()), (400, Some("InvalidTimeStamp.Expired")));
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("InvalidTimeStamp.Expired"))
+    );
     let (status, _, _) = raw(&app, &params, "nonce-b", now - Duration::minutes(14), &[]).await;
     assert_eq!(status, 200, "fourteen minutes of skew is accepted");
 
     let (status, _, _) = raw(&app, &params, "nonce-c", now, &[]).await;
     assert_eq!(status, 200);
     let (status, _, body) = raw(&app, &params, "nonce-c", now, &[]).await;
-    assert_eq!((status, body["Code"].as_str()), (400, Some("SignatureNonceUsed")));
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("SignatureNonceUsed"))
+    );
 
     app.clock.advance(Duration::minutes(20));
     let (status, _, body) = raw(&app, &params, "nonce-d", now, &[]).await;
-    assert_eq!((status, body["Code"].as_str()), (400, Some("InvalidTimeStamp.Expired")), "the server clock moved on");
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("InvalidTimeStamp.Expired")),
+        "the server clock moved on"
+    );
 }
 
 #[tokio::test]
@@ -155,7 +289,10 @@ async fn every_response_carries_its_request_id_in_body_and_header() {
         let id = body["RequestId"].as_str().expect("RequestId");
         assert_eq!(headers["x-acs-request-id"].to_str().ok(), Some(id));
         assert_eq!(id, id.to_uppercase());
-        assert_eq!(uuid::Uuid::parse_str(id).map(|u| u.get_version_num()).ok(), Some(4));
+        assert_eq!(
+            uuid::Uuid::parse_str(id).map(|u| u.get_version_num()).ok(),
+            Some(4)
+        );
     }
 }
 
@@ -164,7 +301,11 @@ async fn security_tokens_get_a_clear_refusal() {
     let app = TestApp::spawn().await;
     let query = "Action=DescribeLiveStreamsNotifyRecords&Version=2016-11-01&SecurityToken=abc&AccessKeyId=x&Signature=y&SignatureMethod=HMAC-SHA1&SignatureVersion=1.0&SignatureNonce=n&Timestamp=";
     let response = reqwest::Client::new()
-        .get(format!("{}/?{query}{}", app.endpoint(), percent_encode(&utc(app.clock.now()))))
+        .get(format!(
+            "{}/?{query}{}",
+            app.endpoint(),
+            percent_encode(&utc(app.clock.now()))
+        ))
         .send()
         .await
         .expect("sent");
@@ -177,11 +318,26 @@ async fn a_broken_store_answers_internal_error_without_details() {
     let app = TestApp::spawn().await;
     app.domain("push.example1.com").await;
     let db = rusqlite::Connection::open(app.dir.path().join("livenotify.db")).expect("open");
-    db.execute_batch("DROP TABLE notify_records").expect("broken on purpose");
+    db.execute_batch("DROP TABLE notify_records")
+        .expect("broken on purpose");
 
-    let result = app.client().call("DescribeLiveStreamsNotifyRecords", &valid_params(&app)).await;
-    let Err(ClientError::Api { status, code, message, request_id }) = result else { panic!("expected an error") };
+    let result = app
+        .client()
+        .call("DescribeLiveStreamsNotifyRecords", &valid_params(&app))
+        .await;
+    let Err(ClientError::Api {
+        status,
+        code,
+        message,
+        request_id,
+    }) = result
+    else {
+        panic!("expected an error")
+    };
     assert_eq!((status, code.as_str()), (500, "InternalError"));
-    assert_eq!(message, "The request processing has failed due to backend service exception.");
+    assert_eq!(
+        message,
+        "The request processing has failed due to backend service exception."
+    );
     assert!(!request_id.is_empty());
 }

@@ -24,7 +24,9 @@ async fn page(app: &TestApp, size: u32, number: u32, extra: &[(&str, &str)]) -> 
         ("PageNumber", number.as_str()),
     ];
     params.extend_from_slice(extra);
-    app.call("DescribeLiveStreamsNotifyRecords", &params).await.expect("query succeeds")
+    app.call("DescribeLiveStreamsNotifyRecords", &params)
+        .await
+        .expect("query succeeds")
 }
 
 #[tokio::test]
@@ -33,7 +35,8 @@ async fn pages_are_newest_first_stable_and_complete() {
     let domain = app.domain("push.example1.com").await;
     let now = app.clock.now();
     // Pairs of records share a second, so the order must not rest on NotifyTime alone.
-    let records = (0..45).map(|n| record(&domain, now - Duration::seconds(60 + i64::from(n / 2)), n));
+    let records =
+        (0..45).map(|n| record(&domain, now - Duration::seconds(60 + i64::from(n / 2)), n));
     app.insert(records.collect()).await;
 
     let mut seen = Vec::new();
@@ -50,7 +53,10 @@ async fn pages_are_newest_first_stable_and_complete() {
         .map(|i| if i % 2 == 0 { (i + 1).min(44) } else { i - 1 })
         .map(|n| Value::from(format!("event-{n}")))
         .collect();
-    assert_eq!(seen, expected, "newest first, insertion order breaking ties, nothing repeated");
+    assert_eq!(
+        seen, expected,
+        "newest first, insertion order breaking ties, nothing repeated"
+    );
 
     let beyond = page(&app, 20, 4, &[]).await;
     assert_eq!(items(&beyond), Vec::<Value>::new());
@@ -92,33 +98,64 @@ async fn filters_select_by_app_stream_status_and_inclusive_time_range() {
     let domain = app.domain("push.example1.com").await;
     let other = app.domain("push.example2.com").await;
     let now = app.clock.now();
-    let mut records: Vec<_> = (0..12).map(|n| record(&domain, now - Duration::minutes(10), n)).collect();
+    let mut records: Vec<_> = (0..12)
+        .map(|n| record(&domain, now - Duration::minutes(10), n))
+        .collect();
     records[0].app_name = "other-app".into();
     records.push(record(&other, now - Duration::minutes(10), 99));
     app.insert(records).await;
 
     let total = |body: Value| body["TotalNum"].as_u64().expect("TotalNum is a number");
-    assert_eq!(total(page(&app, 20, 1, &[]).await), 12, "other domains never show");
-    assert_eq!(total(page(&app, 20, 1, &[("AppName", "other-app")]).await), 1);
-    assert_eq!(total(page(&app, 20, 1, &[("StreamName", "stream1")]).await), 4);
+    assert_eq!(
+        total(page(&app, 20, 1, &[]).await),
+        12,
+        "other domains never show"
+    );
+    assert_eq!(
+        total(page(&app, 20, 1, &[("AppName", "other-app")]).await),
+        1
+    );
+    assert_eq!(
+        total(page(&app, 20, 1, &[("StreamName", "stream1")]).await),
+        4
+    );
     assert_eq!(total(page(&app, 20, 1, &[("Status", "failed")]).await), 3);
     assert_eq!(total(page(&app, 20, 1, &[("Status", "success")]).await), 9);
-    let both = [("StreamName", "stream0"), ("Status", "failed"), ("AppName", "app")];
+    let both = [
+        ("StreamName", "stream0"),
+        ("Status", "failed"),
+        ("AppName", "app"),
+    ];
     assert_eq!(total(page(&app, 20, 1, &both).await), 1);
-    assert_eq!(total(page(&app, 20, 1, &[("AppName", "")]).await), 12, "empty is no filter");
+    assert_eq!(
+        total(page(&app, 20, 1, &[("AppName", "")]).await),
+        12,
+        "empty is no filter"
+    );
 
     let at = utc(now - Duration::minutes(10));
     let later = utc(now - Duration::minutes(9));
     let earlier = utc(now - Duration::minutes(11));
     let range = |start: &str, end: &str| {
-        vec![("DomainName", "push.example1.com"), ("StartTime", start), ("EndTime", end)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<Vec<_>>()
+        vec![
+            ("DomainName", "push.example1.com"),
+            ("StartTime", start),
+            ("EndTime", end),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect::<Vec<_>>()
     };
     let client = app.client();
-    for (start, end, expected) in [(&at, &later, 12), (&earlier, &at, 12), (&later, &utc(now), 0)] {
-        let body = client.call("DescribeLiveStreamsNotifyRecords", &range(start, end)).await.expect("ok");
+    for (start, end, expected) in [
+        (&at, &later, 12),
+        (&earlier, &at, 12),
+        (&later, &utc(now), 0),
+    ] {
+        let body = client
+            .call("DescribeLiveStreamsNotifyRecords", &range(start, end))
+            .await
+            .expect("ok");
         assert_eq!(total(body), expected, "range {start}..{end}");
     }
 }

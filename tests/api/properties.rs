@@ -12,12 +12,26 @@ use tower::ServiceExt;
 use crate::support::TestApp;
 
 const NAMES: &[&str] = &[
-    "DomainName", "StartTime", "EndTime", "PageSize", "PageNumber", "Status", "AppName",
-    "StreamName", "RegionId", "Format", "NotifyUrl", "NotifyReqAuth", "NotifyAuthKey",
+    "DomainName",
+    "StartTime",
+    "EndTime",
+    "PageSize",
+    "PageNumber",
+    "Status",
+    "AppName",
+    "StreamName",
+    "RegionId",
+    "Format",
+    "NotifyUrl",
+    "NotifyReqAuth",
+    "NotifyAuthKey",
 ];
 const ACTIONS: &[&str] = &[
-    "DescribeLiveStreamsNotifyRecords", "SetLiveStreamsNotifyUrlConfig",
-    "DescribeLiveStreamsNotifyUrlConfig", "DeleteLiveStreamsNotifyUrlConfig", "Nope",
+    "DescribeLiveStreamsNotifyRecords",
+    "SetLiveStreamsNotifyUrlConfig",
+    "DescribeLiveStreamsNotifyUrlConfig",
+    "DeleteLiveStreamsNotifyUrlConfig",
+    "Nope",
 ];
 
 fn value() -> impl Strategy<Value = String> {
@@ -40,17 +54,42 @@ static NONCE: AtomicU64 = AtomicU64::new(0);
 
 async fn send(app: &TestApp, action: &str, params: &[(String, String)]) -> (u16, Value) {
     let nonce = format!("prop-{}", NONCE.fetch_add(1, Ordering::Relaxed));
-    let signer = livenotify::auth::signature::V3Signer { access_key_id: &app.key.id, access_key_secret: &app.key.secret };
-    let headers = signer.sign("POST", &app.addr.to_string(), action, "2016-11-01", params, b"", app.clock.now(), &nonce);
-    let query: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
+    let signer = livenotify::auth::signature::V3Signer {
+        access_key_id: &app.key.id,
+        access_key_secret: &app.key.secret,
+    };
+    let headers = signer.sign(
+        "POST",
+        &app.addr.to_string(),
+        action,
+        "2016-11-01",
+        params,
+        b"",
+        app.clock.now(),
+        &nonce,
+    );
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect();
     let mut request = Request::post(format!("/?{}", query.join("&")));
     for (name, value) in &headers {
         request = request.header(name.as_str(), value.as_str());
     }
-    let response = app.router.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("infallible");
+    let response = app
+        .router
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
     let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
-    (status, serde_json::from_slice(&bytes).expect("every answer is JSON"))
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).expect("every answer is JSON"),
+    )
 }
 
 #[test]
@@ -61,7 +100,10 @@ fn any_parameters_get_a_result_or_a_well_formed_error() {
         app.domain("push.example1.com").await;
         app
     });
-    let config = ProptestConfig { cases: 256, ..ProptestConfig::default() };
+    let config = ProptestConfig {
+        cases: 256,
+        ..ProptestConfig::default()
+    };
     proptest!(config, |(action in 0..ACTIONS.len(), params in params())| {
         let (status, body) = runtime.block_on(send(&app, ACTIONS[action], &params));
         prop_assert!(status < 500, "{status} {body}");

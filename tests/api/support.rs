@@ -10,8 +10,8 @@ use livenotify::{
     clock::Clock,
     domain::{DomainName, NotifyResult, NotifyType},
     storage::{
-        sqlite::SqliteStore, AccessKey, IdentityStore, IngestDomain, NewNotifyRecord,
-        RecordStore, Store,
+        sqlite::SqliteStore, AccessKey, IdentityStore, IngestDomain, NewNotifyRecord, RecordStore,
+        Store,
     },
 };
 use serde_json::Value;
@@ -42,11 +42,20 @@ impl TestApp {
             clock: clock.clone(),
         };
         let router = api::router(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let serving = router.clone();
         tokio::spawn(async move { axum::serve(listener, serving).await });
-        Self { addr, store, clock, key, router, dir }
+        Self {
+            addr,
+            store,
+            clock,
+            key,
+            router,
+            dir,
+        }
     }
 
     pub fn endpoint(&self) -> String {
@@ -63,15 +72,20 @@ impl TestApp {
     }
 
     pub async fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<Value, ClientError> {
-        let params: Vec<(String, String)> =
-            params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         self.client().call(action, &params).await
     }
 
     /// Adds an ingest domain to this app's account.
     pub async fn domain(&self, name: &str) -> IngestDomain {
         let name = DomainName::parse(name).expect("domain name");
-        self.store.add_domain(&self.key.account, &name).await.expect("domain added")
+        self.store
+            .add_domain(&self.key.account, &name)
+            .await
+            .expect("domain added")
     }
 
     /// A second account with its own key.
@@ -81,12 +95,23 @@ impl TestApp {
     }
 
     pub async fn insert(&self, records: Vec<NewNotifyRecord>) {
-        self.store.insert_records(records).await.expect("records stored");
+        self.store
+            .insert_records(records)
+            .await
+            .expect("records stored");
     }
 
     /// Headers of a V3-signed request, for tests that send raw requests.
-    pub fn signed_headers(&self, params: &[(String, String)], nonce: &str, at: OffsetDateTime) -> Vec<(String, String)> {
-        let signer = V3Signer { access_key_id: &self.key.id, access_key_secret: &self.key.secret };
+    pub fn signed_headers(
+        &self,
+        params: &[(String, String)],
+        nonce: &str,
+        at: OffsetDateTime,
+    ) -> Vec<(String, String)> {
+        let signer = V3Signer {
+            access_key_id: &self.key.id,
+            access_key_secret: &self.key.secret,
+        };
         signer.sign(
             "POST",
             &self.addr.to_string(),
@@ -106,9 +131,17 @@ pub fn record(domain: &IngestDomain, at: OffsetDateTime, n: u32) -> NewNotifyRec
         domain_id: domain.id,
         app_name: "app".into(),
         stream_name: format!("stream{}", n % 3),
-        notify_type: if n % 2 == 0 { NotifyType::Publish } else { NotifyType::PublishDone },
+        notify_type: if n % 2 == 0 {
+            NotifyType::Publish
+        } else {
+            NotifyType::PublishDone
+        },
         notify_time: at,
-        notify_result: if n % 4 == 3 { NotifyResult::Failed } else { NotifyResult::Success },
+        notify_result: if n % 4 == 3 {
+            NotifyResult::Failed
+        } else {
+            NotifyResult::Success
+        },
         description: format!("description {n}"),
         notify_url: "http://127.0.0.1:9/callbacks".into(),
         notify_content: format!("{{\"action\":\"publish\",\"n\":{n}}}"),

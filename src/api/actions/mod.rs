@@ -32,7 +32,10 @@ impl Action {
 
     /// The action named `name` (case-sensitive, as Alibaba's gateway is).
     pub fn find(name: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|action| action.name() == name)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|action| action.name() == name)
     }
 
     pub fn name(self) -> &'static str {
@@ -46,21 +49,36 @@ impl Action {
 }
 
 /// Runs `action` for an authenticated caller.
-pub async fn dispatch(action: Action, state: &ApiState, caller: &Caller, params: &Params) -> Result<ActionBody, ApiError> {
+pub async fn dispatch(
+    action: Action,
+    state: &ApiState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<ActionBody, ApiError> {
     match action {
-        Action::DescribeLiveStreamsNotifyRecords => notify_records::describe(state, caller, params).await,
-        Action::SetLiveStreamsNotifyUrlConfig => notify_url_config::set(state, caller, params).await,
+        Action::DescribeLiveStreamsNotifyRecords => {
+            notify_records::describe(state, caller, params).await
+        }
+        Action::SetLiveStreamsNotifyUrlConfig => {
+            notify_url_config::set(state, caller, params).await
+        }
         Action::DescribeLiveStreamsNotifyUrlConfig => {
             notify_url_config::describe(state, caller, params).await
         }
-        Action::DeleteLiveStreamsNotifyUrlConfig => notify_url_config::delete(state, caller, params).await,
+        Action::DeleteLiveStreamsNotifyUrlConfig => {
+            notify_url_config::delete(state, caller, params).await
+        }
     }
 }
 
 /// The caller's ingest domain named by the `DomainName` parameter. A malformed name, a
 /// missing domain and another account's domain all answer `InvalidDomain.NotFound`, so
 /// nobody can probe which domains exist.
-pub async fn caller_domain(state: &ApiState, caller: &Caller, params: &Params) -> Result<IngestDomain, ApiError> {
+pub async fn caller_domain(
+    state: &ApiState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<IngestDomain, ApiError> {
     let name = params.required("DomainName")?;
     let name = DomainName::parse(name).map_err(|_| ApiError::DomainNotFound)?;
     state

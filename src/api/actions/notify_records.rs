@@ -29,7 +29,11 @@ struct QueryParams<'a> {
     page_number: u32,
 }
 
-pub async fn describe(state: &ApiState, caller: &Caller, params: &Params) -> Result<ActionBody, ApiError> {
+pub async fn describe(
+    state: &ApiState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<ActionBody, ApiError> {
     params.required("DomainName")?;
     let parsed = parse(params, state.clock.now())?;
     let domain = caller_domain(state, caller, params).await?;
@@ -49,7 +53,10 @@ pub async fn describe(state: &ApiState, caller: &Caller, params: &Params) -> Res
     let records: Vec<Value> = page.records.iter().map(record_json).collect();
     let total_page = page.total.div_ceil(u64::from(parsed.page_size));
     let mut body = Map::new();
-    body.insert("NotifyRecordsInfo".into(), json!({ "LiveStreamNotifyRecordsInfo": records }));
+    body.insert(
+        "NotifyRecordsInfo".into(),
+        json!({ "LiveStreamNotifyRecordsInfo": records }),
+    );
     body.insert("PageNum".into(), parsed.page_number.into());
     body.insert("PageSize".into(), parsed.page_size.into());
     body.insert("TotalNum".into(), page.total.into());
@@ -104,13 +111,24 @@ fn status_filter(params: &Params) -> Result<Option<NotifyResult>, ApiError> {
         .transpose()
 }
 
-fn integer(params: &Params, name: &str, range: std::ops::RangeInclusive<u32>) -> Result<Option<u32>, ApiError> {
+fn integer(
+    params: &Params,
+    name: &str,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<Option<u32>, ApiError> {
     let Some(text) = params.non_empty(name) else {
         return Ok(None);
     };
     let invalid = || ApiError::InvalidParam {
-        detail: format!("{name} must be an integer from {} to {}.", range.start(), range.end()),
+        detail: format!(
+            "{name} must be an integer from {} to {}.",
+            range.start(),
+            range.end()
+        ),
     };
     let value: u32 = text.parse().map_err(|_| invalid())?;
-    range.contains(&value).then_some(Some(value)).ok_or_else(invalid)
+    range
+        .contains(&value)
+        .then_some(Some(value))
+        .ok_or_else(invalid)
 }

@@ -12,17 +12,27 @@ use crate::storage::NotifyUrlConfig;
 /// The longest URL accepted for any of the three callback URLs.
 const MAX_URL_LEN: usize = 2048;
 
-pub async fn set(state: &ApiState, caller: &Caller, params: &Params) -> Result<ActionBody, ApiError> {
+pub async fn set(
+    state: &ApiState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<ActionBody, ApiError> {
     let domain = caller_domain(state, caller, params).await?;
-    let notify_url = url_param(params, "NotifyUrl")?.ok_or(ApiError::MissingParameter { name: "NotifyUrl" })?;
+    let notify_url =
+        url_param(params, "NotifyUrl")?.ok_or(ApiError::MissingParameter { name: "NotifyUrl" })?;
     let notify_req_auth = match params.non_empty("NotifyReqAuth") {
         None | Some("no") => false,
         Some("yes") => true,
         Some(_) => return Err(invalid("NotifyReqAuth must be yes or no.")),
     };
-    let notify_auth_key = params.non_empty("NotifyAuthKey").map(auth_key).transpose()?;
+    let notify_auth_key = params
+        .non_empty("NotifyAuthKey")
+        .map(auth_key)
+        .transpose()?;
     if notify_req_auth && notify_auth_key.is_none() {
-        return Err(invalid("NotifyAuthKey is required when NotifyReqAuth is yes."));
+        return Err(invalid(
+            "NotifyAuthKey is required when NotifyReqAuth is yes.",
+        ));
     }
 
     let config = NotifyUrlConfig {
@@ -38,7 +48,11 @@ pub async fn set(state: &ApiState, caller: &Caller, params: &Params) -> Result<A
     Ok(Map::new())
 }
 
-pub async fn describe(state: &ApiState, caller: &Caller, params: &Params) -> Result<ActionBody, ApiError> {
+pub async fn describe(
+    state: &ApiState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<ActionBody, ApiError> {
     let domain = caller_domain(state, caller, params).await?;
     let mut config = Map::new();
     if let Some(found) = state.store.notify_config(&domain).await? {
@@ -64,7 +78,11 @@ pub async fn describe(state: &ApiState, caller: &Caller, params: &Params) -> Res
     Ok(body)
 }
 
-pub async fn delete(state: &ApiState, caller: &Caller, params: &Params) -> Result<ActionBody, ApiError> {
+pub async fn delete(
+    state: &ApiState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<ActionBody, ApiError> {
     let domain = caller_domain(state, caller, params).await?;
     state.store.delete_notify_config(&domain).await?;
     tracing::info!(domain = %domain.name, account = %caller.account, "stream callback configuration deleted");
@@ -72,7 +90,9 @@ pub async fn delete(state: &ApiState, caller: &Caller, params: &Params) -> Resul
 }
 
 fn invalid(detail: &str) -> ApiError {
-    ApiError::InvalidParam { detail: detail.to_string() }
+    ApiError::InvalidParam {
+        detail: detail.to_string(),
+    }
 }
 
 /// An absolute http or https URL with a host, or nothing when the parameter is absent.
@@ -80,7 +100,11 @@ fn url_param(params: &Params, name: &'static str) -> Result<Option<String>, ApiE
     let Some(text) = params.non_empty(name) else {
         return Ok(None);
     };
-    let bad = || invalid(&format!("{name} must be an absolute http or https URL of at most {MAX_URL_LEN} characters."));
+    let bad = || {
+        invalid(&format!(
+            "{name} must be an absolute http or https URL of at most {MAX_URL_LEN} characters."
+        ))
+    };
     if text.len() > MAX_URL_LEN {
         return Err(bad());
     }
@@ -98,6 +122,8 @@ fn auth_key(text: &str) -> Result<String, ApiError> {
     if ok {
         Ok(text.to_string())
     } else {
-        Err(invalid("NotifyAuthKey must be 16 to 64 letters and digits."))
+        Err(invalid(
+            "NotifyAuthKey must be 16 to 64 letters and digits.",
+        ))
     }
 }

@@ -25,6 +25,7 @@ pub enum FormDecodeError {
 
 /// RFC 3986 percent-encoding of the UTF-8 bytes of `s`, as canonical strings use it: `A-Z a-z
 /// 0-9 - _ . ~` stay as they are, every other byte becomes `%XX` with uppercase hex.
+#[must_use]
 pub fn percent_encode(s: &str) -> String {
     utf8_percent_encode(s, UNRESERVED).to_string()
 }
@@ -46,6 +47,7 @@ pub fn form_decode(raw: &str) -> Result<Vec<(String, String)>, FormDecodeError> 
 
 /// Encodes pairs in the given order as `PE(k)=PE(v)` joined by `&`. The result form-decodes
 /// back to exactly `pairs`, so it is a safe query string or form body for signed requests.
+#[must_use]
 pub fn form_encode(pairs: &[(String, String)]) -> String {
     let encoded: Vec<String> = pairs
         .iter()
@@ -119,7 +121,10 @@ mod tests {
 
     #[test]
     fn percent_encode_keeps_only_unreserved_characters() {
-        assert_eq!(percent_encode("a b+c/中~*-_.:"), "a%20b%2Bc%2F%E4%B8%AD~%2A-_.%3A");
+        assert_eq!(
+            percent_encode("a b+c/中~*-_.:"),
+            "a%20b%2Bc%2F%E4%B8%AD~%2A-_.%3A"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub enum AuthParameter {
 
 impl AuthParameter {
     /// The parameter's name on the wire.
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Self::AccessKeyId => "AccessKeyId",
@@ -102,6 +103,7 @@ pub enum SignatureError {
 
 impl SignatureError {
     /// Alibaba's error code for the `Code` field of the error body.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             Self::IncompleteSignature { .. } => "IncompleteSignature",
@@ -115,6 +117,7 @@ impl SignatureError {
     }
 
     /// The HTTP status Alibaba answers with. Every signature error is the client's.
+    #[must_use]
     pub fn http_status(&self) -> u16 {
         400
     }

@@ -70,6 +70,7 @@ pub struct SignatureClaim {
 
 /// Splits a request target into path and raw query at its first `?`; aiohttp can leave
 /// further `?` inside the query.
+#[must_use]
 pub fn split_target(target: &str) -> (&str, &str) {
     target.split_once('?').unwrap_or((target, ""))
 }
@@ -94,7 +95,9 @@ pub fn verify(
 ) -> Result<(), SignatureError> {
     let own = read_claim(req)?;
     if own.scheme != claim.scheme || own.access_key_id != claim.access_key_id {
-        return Err(SignatureError::incomplete("claim read from another request"));
+        return Err(SignatureError::incomplete(
+            "claim read from another request",
+        ));
     }
     match claim.scheme {
         Scheme::V1HmacSha1 => v1::verify(req, secret),
@@ -131,12 +134,13 @@ pub fn canonical_request(
 pub fn parameters(req: &IncomingRequest<'_>) -> Result<Vec<(String, String)>, SignatureError> {
     let mut params = decode(req.raw_query, ParameterSource::Query)?;
     if is_form_body(req.headers) {
-        let body = std::str::from_utf8(req.body).map_err(|error| SignatureError::InvalidEncoding {
-            location: ParameterSource::Body,
-            source: FormDecodeError::NotUtf8 {
-                offset: error.valid_up_to(),
-            },
-        })?;
+        let body =
+            std::str::from_utf8(req.body).map_err(|error| SignatureError::InvalidEncoding {
+                location: ParameterSource::Body,
+                source: FormDecodeError::NotUtf8 {
+                    offset: error.valid_up_to(),
+                },
+            })?;
         params.extend(decode(body, ParameterSource::Body)?);
     }
     Ok(params)

@@ -23,6 +23,7 @@ impl V3Signer<'_> {
     /// form-decodes to the same pairs, and `body` as its body.
     // The argument list is the interface the CLI and the tests were written against.
     #[allow(clippy::too_many_arguments)]
+    #[must_use]
     pub fn sign(
         &self,
         method: &str,
@@ -68,10 +69,13 @@ impl V3Signer<'_> {
         payload_hash: &str,
     ) -> String {
         let query = canonical_query(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let canonical_headers: String = headers
-            .iter()
-            .map(|(name, value)| format!("{name}:{}\n", value.trim_ascii()))
-            .collect();
+        let mut canonical_headers = String::new();
+        for (name, value) in headers {
+            canonical_headers.push_str(name);
+            canonical_headers.push(':');
+            canonical_headers.push_str(value.trim_ascii());
+            canonical_headers.push('\n');
+        }
         let canonical = CanonicalParts {
             method,
             path: "/",
@@ -106,6 +110,7 @@ impl V1Signer<'_> {
     /// `SignatureMethod`, `SignatureVersion`, `SignatureNonce`, `Timestamp` and `Signature`.
     /// Send them form-encoded in the query, or split between the query and an
     /// `application/x-www-form-urlencoded` body.
+    #[must_use]
     pub fn sign(
         &self,
         method: &str,

@@ -124,7 +124,10 @@ fn v3_round_trip_with_awkward_values() {
     assert_eq!(claim.access_key_id, KEY_ID);
     assert_eq!(claim.timestamp, NOW);
     assert_eq!(claim.nonce, "de439269ca3722b6d23cf6bd48002bd2");
-    assert_eq!(claim.action.as_deref(), Some("DescribeLiveStreamsNotifyRecords"));
+    assert_eq!(
+        claim.action.as_deref(),
+        Some("DescribeLiveStreamsNotifyRecords")
+    );
     assert_eq!(claim.version.as_deref(), Some("2016-11-01"));
     assert_eq!(claim.security_token, None);
 }
@@ -153,7 +156,10 @@ fn v3_wrong_secret_reports_the_string_to_sign_after_the_only_colon() {
     let message = error.to_string();
     assert_eq!(message.split(':').nth(1), Some(string_to_sign.as_str()));
     assert_eq!(message.split(':').count(), 2);
-    assert_eq!((error.code(), error.http_status()), ("SignatureDoesNotMatch", 400));
+    assert_eq!(
+        (error.code(), error.http_status()),
+        ("SignatureDoesNotMatch", 400)
+    );
 }
 
 #[test]
@@ -170,7 +176,10 @@ fn v3_tampered_query_or_body_is_refused() {
 #[test]
 fn v3_signed_headers_must_cover_the_sdk_headers() {
     let mut request = signed_v3(&[], b"");
-    let auth = request.headers["authorization"].to_str().unwrap().to_owned();
+    let auth = request.headers["authorization"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     request.set_header("authorization", &auth.replace(";x-acs-version", ""));
     let error = request.check(SECRET).expect_err("x-acs-version unsigned");
     assert_eq!(error.code(), "IncompleteSignature");
@@ -191,15 +200,25 @@ fn v3_malformed_authorization_is_incomplete() {
     ] {
         let mut request = signed_v3(&[], b"");
         request.set_header("authorization", value);
-        assert_eq!(code_of(request.check(SECRET)), "IncompleteSignature", "{value}");
+        assert_eq!(
+            code_of(request.check(SECRET)),
+            "IncompleteSignature",
+            "{value}"
+        );
     }
 }
 
 #[test]
 fn v3_unknown_algorithm_is_an_invalid_method() {
     let mut request = signed_v3(&[], b"");
-    let auth = request.headers["authorization"].to_str().unwrap().to_owned();
-    request.set_header("authorization", &auth.replace("ACS3-HMAC-SHA256", "ACS3-RSA-SHA256"));
+    let auth = request.headers["authorization"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    request.set_header(
+        "authorization",
+        &auth.replace("ACS3-HMAC-SHA256", "ACS3-RSA-SHA256"),
+    );
     assert_eq!(code_of(request.check(SECRET)), "InvalidSignatureMethod");
 }
 
@@ -239,7 +258,10 @@ fn v1_round_trip_with_awkward_values() {
     assert_eq!(claim.access_key_id, KEY_ID);
     assert_eq!(claim.timestamp, NOW);
     assert_eq!(claim.nonce, "a31b3e14c93934c0c949a967436eb6b7");
-    assert_eq!(claim.action.as_deref(), Some("DescribeLiveStreamsNotifyRecords"));
+    assert_eq!(
+        claim.action.as_deref(),
+        Some("DescribeLiveStreamsNotifyRecords")
+    );
     assert_eq!(claim.version.as_deref(), Some("2016-11-01"));
 }
 
@@ -256,7 +278,10 @@ fn v1_parameters_may_travel_in_a_form_body() {
         headers: HeaderMap::new(),
         body: form_encode(in_body).into_bytes(),
     };
-    request.set_header("content-type", "application/x-www-form-urlencoded; charset=UTF-8");
+    request.set_header(
+        "content-type",
+        "application/x-www-form-urlencoded; charset=UTF-8",
+    );
     assert!(request.check(SECRET).is_ok());
 
     request.set_header("content-type", "application/octet-stream");
@@ -268,7 +293,10 @@ fn v1_wrong_secret_or_extra_parameter_is_a_mismatch() {
     let request = signed_v1(&v1_base());
     let error = request.check("wrong").expect_err("wrong secret");
     let message = error.to_string();
-    let expected = string_to_sign(&request.incoming(), &read_claim(&request.incoming()).unwrap());
+    let expected = string_to_sign(
+        &request.incoming(),
+        &read_claim(&request.incoming()).unwrap(),
+    );
     assert_eq!(message.split(':').nth(1), expected.ok().as_deref());
 
     let mut request = signed_v1(&v1_base());
@@ -299,7 +327,10 @@ fn v1_missing_parameters_are_named() {
         };
         let error = request.check(SECRET).expect_err(name);
         assert_eq!(error.code(), code);
-        assert_eq!(error.to_string(), format!("{name} is mandatory for this action."));
+        assert_eq!(
+            error.to_string(),
+            format!("{name} is mandatory for this action.")
+        );
     }
 }
 
@@ -310,7 +341,9 @@ fn v1_unsupported_method_or_version_is_refused() {
     assert_eq!(code_of(request.check(SECRET)), "InvalidSignatureMethod");
 
     let mut request = signed_v1(&v1_base());
-    request.raw_query = request.raw_query.replace("SignatureVersion=1.0", "SignatureVersion=2.0");
+    request.raw_query = request
+        .raw_query
+        .replace("SignatureVersion=1.0", "SignatureVersion=2.0");
     assert_eq!(code_of(request.check(SECRET)), "InvalidSignatureVersion");
 }
 

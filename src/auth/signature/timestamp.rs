@@ -12,10 +12,13 @@ const SHAPE: &[u8; 20] = b"dddd-dd-ddTdd:dd:ddZ";
 /// Parses a wire timestamp, refusing anything but the exact form the SDKs send.
 pub(super) fn parse_timestamp(text: &str) -> Result<OffsetDateTime, SignatureError> {
     let shape_matches = text.len() == SHAPE.len()
-        && text.bytes().zip(SHAPE).all(|(byte, &expected)| match expected {
-            b'd' => byte.is_ascii_digit(),
-            _ => byte == expected,
-        });
+        && text
+            .bytes()
+            .zip(SHAPE)
+            .all(|(byte, &expected)| match expected {
+                b'd' => byte.is_ascii_digit(),
+                _ => byte == expected,
+            });
     if !shape_matches {
         return Err(SignatureError::InvalidTimestampFormat);
     }

@@ -63,7 +63,11 @@ pub(super) fn verify(req: &IncomingRequest<'_>, secret: &str) -> Result<(), Sign
 
 /// `METHOD&%2F&PE(canonicalized parameters)`.
 pub(super) fn string_to_sign_of(method: &str, canonical: &str) -> String {
-    format!("{method}&{}&{}", percent_encode("/"), percent_encode(canonical))
+    format!(
+        "{method}&{}&{}",
+        percent_encode("/"),
+        percent_encode(canonical)
+    )
 }
 
 /// Base64 HMAC-SHA1 keyed with `secret&`.

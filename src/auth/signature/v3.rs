@@ -79,10 +79,11 @@ pub(super) fn is_v3(headers: &HeaderMap) -> bool {
 
 pub(super) fn read_claim(req: &IncomingRequest<'_>) -> Result<SignatureClaim, SignatureError> {
     let auth = parse_authorization(req.headers)?;
-    let signed = |name: &str| signed_header_names(auth.signed_headers).any(|n| n == name);
     let security_token = single_header(req.headers, "x-acs-security-token")?;
-    if security_token.is_some() && !signed("x-acs-security-token") {
-        return Err(SignatureError::incomplete("x-acs-security-token is not signed"));
+    if security_token.is_some() && !is_signed(auth.signed_headers, "x-acs-security-token") {
+        return Err(SignatureError::incomplete(
+            "x-acs-security-token is not signed",
+        ));
     }
 
     let nonce = required_header(req.headers, "x-acs-signature-nonce")?;
@@ -105,26 +106,28 @@ pub(super) fn read_claim(req: &IncomingRequest<'_>) -> Result<SignatureClaim, Si
 /// The canonical request, built with the hash of the body as received.
 pub(super) fn canonical_request(req: &IncomingRequest<'_>) -> Result<Vec<u8>, SignatureError> {
     let auth = parse_authorization(req.headers)?;
-    canonical_request_of(req, &auth)
+    let body_hash = auth.algorithm.hash().hex(req.body);
+    canonical_request_of(req, &auth, &body_hash)
 }
 
 pub(super) fn string_to_sign(req: &IncomingRequest<'_>) -> Result<String, SignatureError> {
     let auth = parse_authorization(req.headers)?;
-    Ok(string_to_sign_of(auth.algorithm, &canonical_request_of(req, &auth)?))
+    let body_hash = auth.algorithm.hash().hex(req.body);
+    let canonical = canonical_request_of(req, &auth, &body_hash)?;
+    Ok(string_to_sign_of(auth.algorithm, &canonical))
 }
 
 /// Recomputes the signature and also requires `x-acs-content-sha256` to be the hash of the
 /// body received; either failure is a mismatch carrying the server's string to sign.
 pub(super) fn verify(req: &IncomingRequest<'_>, secret: &str) -> Result<(), SignatureError> {
     let auth = parse_authorization(req.headers)?;
-    let string_to_sign = string_to_sign_of(auth.algorithm, &canonical_request_of(req, &auth)?);
-    let expected = auth
-        .algorithm
-        .hash()
-        .hmac_hex(secret.as_bytes(), string_to_sign.as_bytes());
+    let hash = auth.algorithm.hash();
+    let body_hash = hash.hex(req.body);
+    let canonical = canonical_request_of(req, &auth, &body_hash)?;
+    let string_to_sign = string_to_sign_of(auth.algorithm, &canonical);
+    let expected = hash.hmac_hex(secret.as_bytes(), string_to_sign.as_bytes());
 
     let signature_matches: bool = expected.as_bytes().ct_eq(auth.signature.as_bytes()).into();
-    let body_hash = auth.algorithm.hash().hex(req.body);
     let claimed_hash = required_header(req.headers, "x-acs-content-sha256")?;
     if signature_matches && claimed_hash.eq_ignore_ascii_case(&body_hash) {
         Ok(())
@@ -135,7 +138,11 @@ pub(super) fn verify(req: &IncomingRequest<'_>, secret: &str) -> Result<(), Sign
 
 /// `ALGORITHM\n` + hex hash of the canonical request.
 pub(super) fn string_to_sign_of(algorithm: Algorithm, canonical_request: &[u8]) -> String {
-    format!("{}\n{}", algorithm.name(), algorithm.hash().hex(canonical_request))
+    format!(
+        "{}\n{}",
+        algorithm.name(),
+        algorithm.hash().hex(canonical_request)
+    )
 }
 
 /// The parts of a canonical request, assembled by [`CanonicalParts::to_bytes`].
@@ -165,9 +172,11 @@ impl CanonicalParts<'_> {
     }
 }
 
+/// The canonical request with `body_hash` as its payload hash.
 fn canonical_request_of(
     req: &IncomingRequest<'_>,
     auth: &Authorization<'_>,
+    body_hash: &str,
 ) -> Result<Vec<u8>, SignatureError> {
     let pairs = form_decode(req.raw_query).map_err(|source| SignatureError::InvalidEncoding {
         location: ParameterSource::Query,
@@ -175,14 +184,13 @@ fn canonical_request_of(
     })?;
     let query = canonical_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let headers = canonical_headers(req.headers, auth.signed_headers)?;
-    let payload_hash = auth.algorithm.hash().hex(req.body);
     let parts = CanonicalParts {
         method: req.method,
         path: req.path,
         query: &query,
         headers: &headers,
         signed_headers: auth.signed_headers,
-        payload_hash: &payload_hash,
+        payload_hash: body_hash,
     };
     Ok(parts.to_bytes())
 }
@@ -214,13 +222,18 @@ fn signed_header_names(signed_headers: &str) -> impl Iterator<Item = &str> {
     signed_headers.split(';')
 }
 
+fn is_signed(signed_headers: &str, header: &str) -> bool {
+    signed_header_names(signed_headers).any(|name| name.eq_ignore_ascii_case(header))
+}
+
 fn parse_authorization(headers: &HeaderMap) -> Result<Authorization<'_>, SignatureError> {
     let value = single_header(headers, AUTHORIZATION.as_str())?
         .ok_or(SignatureError::incomplete("no Authorization header"))?;
     let (algorithm, fields) = value
         .split_once(' ')
         .ok_or(SignatureError::incomplete("Authorization has no fields"))?;
-    let algorithm = Algorithm::from_name(algorithm).ok_or(SignatureError::InvalidSignatureMethod)?;
+    let algorithm =
+        Algorithm::from_name(algorithm).ok_or(SignatureError::InvalidSignatureMethod)?;
 
     let mut credential = None;
     let mut signed_headers = None;
@@ -253,22 +266,21 @@ fn parse_authorization(headers: &HeaderMap) -> Result<Authorization<'_>, Signatu
 
 fn check_signed_header_list(signed_headers: &str) -> Result<(), SignatureError> {
     if signed_header_names(signed_headers).any(str::is_empty) {
-        return Err(SignatureError::incomplete("SignedHeaders has an empty name"));
+        return Err(SignatureError::incomplete(
+            "SignedHeaders has an empty name",
+        ));
     }
-    let covers = |required: &str| {
-        signed_header_names(signed_headers).any(|name| name.eq_ignore_ascii_case(required))
-    };
-    if REQUIRED_SIGNED_HEADERS.iter().all(|required| covers(required)) {
+    let covered = |required: &&str| is_signed(signed_headers, required);
+    if REQUIRED_SIGNED_HEADERS.iter().all(covered) {
         Ok(())
     } else {
-        Err(SignatureError::incomplete("SignedHeaders lacks a required header"))
+        Err(SignatureError::incomplete(
+            "SignedHeaders lacks a required header",
+        ))
     }
 }
 
-fn non_empty<'h>(
-    value: Option<&'h str>,
-    reason: &'static str,
-) -> Result<&'h str, SignatureError> {
+fn non_empty<'h>(value: Option<&'h str>, reason: &'static str) -> Result<&'h str, SignatureError> {
     value
         .filter(|value| !value.is_empty())
         .ok_or(SignatureError::incomplete(reason))
@@ -280,7 +292,10 @@ fn required_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, Si
 }
 
 /// A header that may be absent but not repeated, as trimmed text.
-fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, SignatureError> {
+fn single_header<'h>(
+    headers: &'h HeaderMap,
+    name: &str,
+) -> Result<Option<&'h str>, SignatureError> {
     let mut values = headers.get_all(name).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
         return if headers.contains_key(name) {

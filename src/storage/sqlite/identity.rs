@@ -18,8 +18,11 @@ impl IdentityStore for SqliteStore {
         let id = account.0.clone();
         let now = to_millis(OffsetDateTime::now_utc());
         self.write(move |conn| {
-            conn.execute("INSERT INTO accounts (id, created_at) VALUES (?1, ?2)", params![id, now])
-                .map_err(backend)
+            conn.execute(
+                "INSERT INTO accounts (id, created_at) VALUES (?1, ?2)",
+                params![id, now],
+            )
+            .map_err(backend)
         })
         .await?;
         Ok(account)
@@ -38,9 +41,11 @@ impl IdentityStore for SqliteStore {
 
     async fn count_accounts(&self) -> StorageResult<u64> {
         self.read(|conn| {
-            conn.query_row("SELECT count(*) FROM accounts", [], |row| row.get::<_, i64>(0))
-                .map(|n| n.max(0) as u64)
-                .map_err(backend)
+            conn.query_row("SELECT count(*) FROM accounts", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|n| n.max(0) as u64)
+            .map_err(backend)
         })
         .await
     }
@@ -62,7 +67,13 @@ impl IdentityStore for SqliteStore {
             conn.execute(
                 "INSERT INTO access_keys (id, secret, account_id, status, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![row.id, row.secret, row.account.0, row.status.as_str(), to_millis(row.created_at)],
+                params![
+                    row.id,
+                    row.secret,
+                    row.account.0,
+                    row.status.as_str(),
+                    to_millis(row.created_at)
+                ],
             )
             .map_err(backend)
         })
@@ -99,12 +110,19 @@ impl IdentityStore for SqliteStore {
         .await
     }
 
-    async fn set_access_key_status(&self, access_key_id: &str, status: KeyStatus) -> StorageResult<()> {
+    async fn set_access_key_status(
+        &self,
+        access_key_id: &str,
+        status: KeyStatus,
+    ) -> StorageResult<()> {
         let id = access_key_id.to_string();
         let changed = self
             .write(move |conn| {
-                conn.execute("UPDATE access_keys SET status = ?2 WHERE id = ?1", params![id, status.as_str()])
-                    .map_err(backend)
+                conn.execute(
+                    "UPDATE access_keys SET status = ?2 WHERE id = ?1",
+                    params![id, status.as_str()],
+                )
+                .map_err(backend)
             })
             .await?;
         found_if(changed, "access key")
@@ -114,13 +132,18 @@ impl IdentityStore for SqliteStore {
         let id = access_key_id.to_string();
         let changed = self
             .write(move |conn| {
-                conn.execute("DELETE FROM access_keys WHERE id = ?1", [id]).map_err(backend)
+                conn.execute("DELETE FROM access_keys WHERE id = ?1", [id])
+                    .map_err(backend)
             })
             .await?;
         found_if(changed, "access key")
     }
 
-    async fn add_domain(&self, account: &AccountId, name: &DomainName) -> StorageResult<IngestDomain> {
+    async fn add_domain(
+        &self,
+        account: &AccountId,
+        name: &DomainName,
+    ) -> StorageResult<IngestDomain> {
         if !self.account_exists(account).await? {
             return Err(StorageError::NotFound { what: "account" });
         }
@@ -151,7 +174,8 @@ impl IdentityStore for SqliteStore {
         let name = name.as_str().to_string();
         let changed = self
             .write(move |conn| {
-                conn.execute("DELETE FROM domains WHERE name = ?1", [name]).map_err(backend)
+                conn.execute("DELETE FROM domains WHERE name = ?1", [name])
+                    .map_err(backend)
             })
             .await?;
         found_if(changed, "domain")
@@ -166,13 +190,19 @@ impl IdentityStore for SqliteStore {
                      WHERE ?1 IS NULL OR account_id = ?1 ORDER BY name",
                 )
                 .map_err(backend)?;
-            let rows = stmt.query_map([account], domain_from_row).map_err(backend)?;
+            let rows = stmt
+                .query_map([account], domain_from_row)
+                .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
         .await
     }
 
-    async fn find_domain(&self, account: &AccountId, name: &DomainName) -> StorageResult<Option<IngestDomain>> {
+    async fn find_domain(
+        &self,
+        account: &AccountId,
+        name: &DomainName,
+    ) -> StorageResult<Option<IngestDomain>> {
         Ok(self
             .domain_by_name(name)
             .await?
@@ -207,7 +237,11 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKey> {
         id: row.get(0)?,
         secret: row.get(1)?,
         account: AccountId(row.get(2)?),
-        status: if status == "Active" { KeyStatus::Active } else { KeyStatus::Inactive },
+        status: if status == "Active" {
+            KeyStatus::Active
+        } else {
+            KeyStatus::Inactive
+        },
         created_at: from_millis(row.get(4)?),
     })
 }

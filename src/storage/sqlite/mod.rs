@@ -58,7 +58,10 @@ impl SqliteStore {
     /// Gives the writer a page cache of `mebibytes`, for bulk loads such as `records import`:
     /// with SQLite's small default cache, a large transaction spills and re-reads index pages.
     pub fn set_writer_cache(&self, mebibytes: u32) -> StorageResult<()> {
-        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         conn.pragma_update(None, "cache_size", -(i64::from(mebibytes) * 1024))
             .map_err(backend)
     }
@@ -76,7 +79,9 @@ impl SqliteStore {
     {
         let writer = Arc::clone(&self.writer);
         tokio::task::spawn_blocking(move || {
-            let mut conn = writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut conn = writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             work(&mut conn)
         })
         .await

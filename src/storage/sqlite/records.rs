@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 use super::{backend, from_millis, to_millis, SqliteStore};
 use crate::domain::{DomainName, NotifyResult, NotifyType};
 use crate::storage::{
-    ImportBatch, NewNotifyRecord, NotifyRecord, RecordCursor, RecordFilter, RecordPage, RecordQuery,
-    RecordStore, StorageError, StorageResult,
+    ImportBatch, NewNotifyRecord, NotifyRecord, RecordCursor, RecordFilter, RecordPage,
+    RecordQuery, RecordStore, StorageError, StorageResult,
 };
 
 const COLUMNS: &str = "r.id, r.domain_id, r.app_name, r.stream_name, r.notify_type, \
@@ -59,7 +59,8 @@ impl RecordStore for SqliteStore {
         limit: u32,
     ) -> StorageResult<Vec<NotifyRecord>> {
         let filter = filter.clone();
-        self.read(move |conn| scan(conn, &filter, after, limit)).await
+        self.read(move |conn| scan(conn, &filter, after, limit))
+            .await
     }
 
     async fn prune_records(&self, before: OffsetDateTime) -> StorageResult<u64> {
@@ -92,7 +93,10 @@ fn insert_all(conn: &mut Connection, records: &[NewNotifyRecord]) -> StorageResu
     Ok(count)
 }
 
-pub(super) fn insert_into(tx: &rusqlite::Transaction<'_>, records: &[NewNotifyRecord]) -> StorageResult<u64> {
+pub(super) fn insert_into(
+    tx: &rusqlite::Transaction<'_>,
+    records: &[NewNotifyRecord],
+) -> StorageResult<u64> {
     {
         let mut stmt = tx
             .prepare_cached(
@@ -161,16 +165,23 @@ fn query_page(conn: &Connection, query: &RecordQuery) -> StorageResult<RecordPag
     // NotifyTime shows whole seconds, so the end second is included to its last millisecond.
     sql.push_str(" AND r.notify_time >= ? AND r.notify_time < ?");
     args.push(Value::Integer(to_millis(query.start)));
-    args.push(Value::Integer(to_millis(query.end.replace_nanosecond(0).unwrap_or(query.end)) + 1000));
+    args.push(Value::Integer(
+        to_millis(query.end.replace_nanosecond(0).unwrap_or(query.end)) + 1000,
+    ));
 
     let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM notify_records r WHERE {sql}"))
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM notify_records r WHERE {sql}"
+        ))
         .and_then(|mut stmt| stmt.query_row(params_from_iter(args.iter()), |row| row.get(0)))
         .map_err(backend)?;
 
     let offset = u64::from(query.page_number.saturating_sub(1)) * u64::from(query.page_size);
     if offset >= total.max(0) as u64 {
-        return Ok(RecordPage { records: Vec::new(), total: total.max(0) as u64 });
+        return Ok(RecordPage {
+            records: Vec::new(),
+            total: total.max(0) as u64,
+        });
     }
     args.push(Value::Integer(i64::from(query.page_size)));
     args.push(Value::Integer(offset as i64));
@@ -179,7 +190,10 @@ fn query_page(conn: &Connection, query: &RecordQuery) -> StorageResult<RecordPag
          WHERE {sql} ORDER BY r.notify_time DESC, r.id DESC LIMIT ? OFFSET ?"
     );
     let records = collect(conn, &page_sql, &args)?;
-    Ok(RecordPage { records, total: total.max(0) as u64 })
+    Ok(RecordPage {
+        records,
+        total: total.max(0) as u64,
+    })
 }
 
 fn scan(
@@ -234,7 +248,11 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<NotifyRecord> {
             stream_name: row.get(3)?,
             notify_type,
             notify_time: from_millis(row.get(5)?),
-            notify_result: if success { NotifyResult::Success } else { NotifyResult::Failed },
+            notify_result: if success {
+                NotifyResult::Success
+            } else {
+                NotifyResult::Failed
+            },
             description: row.get(7)?,
             notify_url: row.get(8)?,
             notify_content: row.get(9)?,
