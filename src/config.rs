@@ -9,6 +9,9 @@ use std::{
 
 use serde::Deserialize;
 
+use crate::delivery::{DeliveryConfig, DeliveryFileConfig, DeliveryOverrides};
+use crate::ingest::{HookFileConfig, HookOverrides, IngestConfig};
+
 /// Where the embedded store lives when nothing else is said.
 pub const DEFAULT_DATA_DIR: &str = "./livenotify-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -40,6 +43,12 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
     pub retention_days: Option<u32>,
+    /// The `[hooks]` table.
+    #[serde(default)]
+    pub hooks: HookFileConfig,
+    /// The `[delivery]` table.
+    #[serde(default)]
+    pub delivery: DeliveryFileConfig,
 }
 
 impl FileConfig {
@@ -61,6 +70,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
     pub retention_days: Option<u32>,
+    pub hooks: HookOverrides,
+    pub delivery: DeliveryOverrides,
 }
 
 /// The validated configuration of `livenotify serve`.
@@ -69,6 +80,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
     pub retention_days: u32,
+    pub hooks: IngestConfig,
+    pub delivery: DeliveryConfig,
 }
 
 impl ServeConfig {
@@ -100,6 +113,8 @@ impl ServeConfig {
             data_dir,
             listen,
             retention_days,
+            hooks: IngestConfig::resolve(file.hooks, overrides.hooks)?,
+            delivery: DeliveryConfig::resolve(file.delivery, overrides.delivery)?,
         })
     }
 }

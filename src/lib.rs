@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod domain;
+pub mod ingest;
 pub mod records;
 pub mod server;
 pub mod storage;

@@ -1,5 +1,5 @@
 //! `livenotify serve`: opens the store, makes sure an administrator can sign in, and runs the
-//! API until a shutdown signal.
+//! API, the ingest hooks and the delivery worker until a shutdown signal.
 
 use std::{
     path::{Path, PathBuf},
@@ -13,6 +13,7 @@ use crate::api::{self, ApiState};
 use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::ServeConfig;
+use crate::ingest::Ingest;
 use crate::storage::{sqlite::SqliteStore, Store};
 
 /// The file, in the data directory, holding the credentials created on first start.
@@ -20,6 +21,20 @@ pub const ADMIN_CREDENTIALS_FILE: &str = "admin-credentials.json";
 
 /// Runs the service until SIGINT or SIGTERM.
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    serve(listener, config, shutdown_signal()).await
+}
+
+/// Serves the API and the ingest hooks on `listener`, and runs the delivery worker, until
+/// `shutdown` completes; then stops taking requests and lets in-flight deliveries finish
+/// within the configured bound.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: ServeConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&config.data_dir).context("cannot open the store")?);
     bootstrap_admin(store.as_ref(), &config.data_dir).await?;
@@ -32,28 +47,58 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         config.retention_days,
         shutdown_rx.clone(),
     ));
+    let (hooks, worker) = start_pipeline(&store, &clock, &config, &shutdown_rx)?;
 
     let state = ApiState {
         auth: Arc::new(Authenticator::new(Arc::clone(&store), clock.clone())),
         store,
         clock,
     };
-    let app = api::router(state);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let app = api::router(state).merge(hooks);
     tracing::info!(addr = %listener.local_addr()?, data_dir = %config.data_dir.display(), "livenotify listening");
 
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            shutdown.await;
             tracing::info!("shutdown signal received");
             let _ = shutdown_tx.send(true);
         })
         .await?;
     let _ = retention.await;
+    let _ = worker.await;
     tracing::info!("livenotify stopped");
     Ok(())
+}
+
+/// The hook routes, and the delivery worker (with the pruning of delivered events) running.
+fn start_pipeline(
+    store: &Arc<dyn Store>,
+    clock: &Clock,
+    config: &ServeConfig,
+    shutdown: &watch::Receiver<bool>,
+) -> anyhow::Result<(axum::Router, tokio::task::JoinHandle<()>)> {
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let ingest = Ingest::new(
+        Arc::clone(store),
+        clock.clone(),
+        config.hooks.clone(),
+        Arc::clone(&wake),
+    );
+    tokio::spawn(crate::ingest::retention::run(
+        Arc::clone(store),
+        clock.clone(),
+        config.retention_days,
+        shutdown.clone(),
+    ));
+    let worker = crate::delivery::spawn(
+        Arc::clone(store),
+        config.delivery.clone(),
+        clock.clone(),
+        config.hooks.node.clone(),
+        wake,
+        shutdown.clone(),
+    )?;
+    Ok((crate::ingest::router(Arc::new(ingest)), worker))
 }
 
 async fn shutdown_signal() {

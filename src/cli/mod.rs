@@ -45,7 +45,7 @@ enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the API (and, later, the hooks and the delivery worker).
+    /// Run the API, the ingest hooks and the delivery worker.
     Serve(ServeArgs),
     /// Manage accounts, access keys and ingest domains, directly on the store.
     #[command(subcommand)]
@@ -67,6 +67,10 @@ struct ServeArgs {
     /// Days notify records are kept.
     #[arg(long, env = "LIVENOTIFY_RETENTION_DAYS", value_name = "DAYS")]
     retention_days: Option<u32>,
+    #[command(flatten)]
+    hooks: crate::ingest::HookOverrides,
+    #[command(flatten)]
+    delivery: crate::delivery::DeliveryOverrides,
 }
 
 /// Parses the command line and runs it; errors go to stderr with their causes.
@@ -103,6 +107,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 data_dir: cli.data_dir,
                 listen: args.listen,
                 retention_days: args.retention_days,
+                hooks: args.hooks,
+                delivery: args.delivery,
             };
             crate::server::run(ServeConfig::resolve(file, overrides)?).await
         }
