@@ -4,4 +4,5 @@ mod errors;
 mod notify_records;
 mod notify_url_config;
 mod properties;
+mod record_counts;
 mod support;

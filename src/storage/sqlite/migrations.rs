@@ -110,6 +110,31 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_by_lease ON deliveries(lease_token);
     CREATE INDEX deliveries_by_owner ON deliveries(lease_owner);
     "#,
+    // 3: hourly record counts per domain and per domain and app (see record_counts.rs),
+    // filled from the records already stored.
+    r#"
+    CREATE TABLE notify_record_hours (
+        domain_id      INTEGER NOT NULL,
+        hour           INTEGER NOT NULL,
+        notify_result  INTEGER NOT NULL,
+        records        INTEGER NOT NULL,
+        PRIMARY KEY (domain_id, hour, notify_result)
+    ) WITHOUT ROWID;
+    CREATE TABLE notify_record_app_hours (
+        domain_id      INTEGER NOT NULL,
+        app_name       TEXT NOT NULL,
+        hour           INTEGER NOT NULL,
+        notify_result  INTEGER NOT NULL,
+        records        INTEGER NOT NULL,
+        PRIMARY KEY (domain_id, app_name, hour, notify_result)
+    ) WITHOUT ROWID;
+    INSERT INTO notify_record_hours
+        SELECT domain_id, notify_time / 3600000, notify_result, count(*)
+        FROM notify_records GROUP BY 1, 2, 3;
+    INSERT INTO notify_record_app_hours
+        SELECT domain_id, app_name, notify_time / 3600000, notify_result, count(*)
+        FROM notify_records GROUP BY 1, 2, 3, 4;
+    "#,
 ];
 
 /// Brings the schema to the newest version inside one transaction per step.

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use rusqlite::{params_from_iter, types::Value, Connection, Row};
 use time::OffsetDateTime;
 
+use super::record_counts::{self, Selection};
 use super::{backend, from_millis, to_millis, SqliteStore};
 use crate::domain::{DomainName, NotifyResult, NotifyType};
 use crate::storage::{
@@ -69,12 +70,10 @@ impl RecordStore for SqliteStore {
         loop {
             let deleted = self
                 .write(move |conn| {
-                    conn.execute(
-                        "DELETE FROM notify_records WHERE id IN (
-                             SELECT id FROM notify_records WHERE notify_time < ?1 LIMIT ?2)",
-                        rusqlite::params![cutoff, PRUNE_BATCH],
-                    )
-                    .map_err(backend)
+                    let tx = conn.transaction().map_err(backend)?;
+                    let deleted = record_counts::prune_batch(&tx, cutoff, PRUNE_BATCH)?;
+                    tx.commit().map_err(backend)?;
+                    Ok(deleted)
                 })
                 .await?;
             total += deleted as u64;
@@ -93,6 +92,8 @@ fn insert_all(conn: &mut Connection, records: &[NewNotifyRecord]) -> StorageResu
     Ok(count)
 }
 
+/// Inserts records inside `tx` and adds them to the hourly counts. Every insert of notify
+/// records goes through here, so the counts always match the table.
 pub(super) fn insert_into(
     tx: &rusqlite::Transaction<'_>,
     records: &[NewNotifyRecord],
@@ -127,6 +128,7 @@ pub(super) fn insert_into(
             .map_err(backend)?;
         }
     }
+    record_counts::add(tx, records)?;
     Ok(records.len() as u64)
 }
 
@@ -161,39 +163,42 @@ fn query_page(conn: &Connection, query: &RecordQuery) -> StorageResult<RecordPag
         stream_name: query.stream_name.as_deref(),
         result: query.result,
     };
-    let (mut sql, mut args) = where_clause(query.domain.id, &filters);
+    let (sql, args) = where_clause(query.domain.id, &filters);
+    let start = to_millis(query.start);
     // NotifyTime shows whole seconds, so the end second is included to its last millisecond.
-    sql.push_str(" AND r.notify_time >= ? AND r.notify_time < ?");
-    args.push(Value::Integer(to_millis(query.start)));
-    args.push(Value::Integer(
-        to_millis(query.end.replace_nanosecond(0).unwrap_or(query.end)) + 1000,
-    ));
-
-    let total: i64 = conn
-        .prepare_cached(&format!(
-            "SELECT count(*) FROM notify_records r WHERE {sql}"
-        ))
-        .and_then(|mut stmt| stmt.query_row(params_from_iter(args.iter()), |row| row.get(0)))
-        .map_err(backend)?;
+    let end = to_millis(query.end.replace_nanosecond(0).unwrap_or(query.end)) + 1000;
+    let selection = Selection {
+        where_sql: &sql,
+        args: &args,
+        domain_id: query.domain.id,
+        app_name: filters.app_name,
+        result: filters.result,
+        counted: filters.stream_name.is_none(),
+    };
+    let breakdown = record_counts::breakdown(conn, &selection, start, end)?;
+    let total = breakdown.total().max(0) as u64;
 
     let offset = u64::from(query.page_number.saturating_sub(1)) * u64::from(query.page_size);
-    if offset >= total.max(0) as u64 {
+    let Some(page_start) = i64::try_from(offset).ok().and_then(|o| breakdown.seek(o)) else {
         return Ok(RecordPage {
             records: Vec::new(),
-            total: total.max(0) as u64,
+            total,
         });
-    }
-    args.push(Value::Integer(i64::from(query.page_size)));
-    args.push(Value::Integer(offset as i64));
+    };
+    let mut page_args = args.clone();
+    page_args.extend([
+        Value::Integer(start),
+        Value::Integer(page_start.before),
+        Value::Integer(i64::from(query.page_size)),
+        Value::Integer(page_start.skip),
+    ]);
     let page_sql = format!(
         "SELECT {COLUMNS} FROM notify_records r JOIN domains d ON d.id = r.domain_id
-         WHERE {sql} ORDER BY r.notify_time DESC, r.id DESC LIMIT ? OFFSET ?"
+         WHERE {sql} AND r.notify_time >= ? AND r.notify_time < ?
+         ORDER BY r.notify_time DESC, r.id DESC LIMIT ? OFFSET ?"
     );
-    let records = collect(conn, &page_sql, &args)?;
-    Ok(RecordPage {
-        records,
-        total: total.max(0) as u64,
-    })
+    let records = collect(conn, &page_sql, &page_args)?;
+    Ok(RecordPage { records, total })
 }
 
 fn scan(

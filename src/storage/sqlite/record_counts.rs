@@ -1,0 +1,231 @@
+//! Hourly record counts per domain, and per domain and app, kept in the same transactions as
+//! the records. They answer TotalNum by summing at most one row per hour of the range (plus
+//! two partial hours counted from the index), and let a deep page start its scan in the right
+//! hour instead of skipping every newer record.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, params_from_iter, types::Value, Connection, Transaction};
+
+use super::backend;
+use crate::domain::NotifyResult;
+use crate::storage::{NewNotifyRecord, StorageResult};
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// The records a query selects, as segments of time, newest first, with their counts.
+pub(super) struct Breakdown {
+    segments: Vec<Segment>,
+}
+
+struct Segment {
+    /// The segment holds records with `notify_time < before` (and after the next segment).
+    before: i64,
+    count: i64,
+}
+
+/// Where a page starts: the newest record below `before`, after skipping `skip` of them.
+pub(super) struct PageStart {
+    pub before: i64,
+    pub skip: i64,
+}
+
+impl Breakdown {
+    pub fn total(&self) -> i64 {
+        self.segments.iter().map(|s| s.count).sum()
+    }
+
+    /// The start of the page beginning `offset` records from the newest, if there is one.
+    pub fn seek(&self, offset: i64) -> Option<PageStart> {
+        let mut remaining = offset;
+        for segment in &self.segments {
+            if remaining < segment.count {
+                return Some(PageStart {
+                    before: segment.before,
+                    skip: remaining,
+                });
+            }
+            remaining -= segment.count;
+        }
+        None
+    }
+}
+
+/// A query's filters in SQL: the WHERE clause over `notify_records r` and its arguments.
+pub(super) struct Selection<'a> {
+    pub where_sql: &'a str,
+    pub args: &'a [Value],
+    pub domain_id: i64,
+    pub app_name: Option<&'a str>,
+    pub result: Option<NotifyResult>,
+    /// Whether the hourly counts can answer (they cannot filter by stream).
+    pub counted: bool,
+}
+
+/// Counts the records of `selection` in `[start, end)` (milliseconds).
+pub(super) fn breakdown(
+    conn: &Connection,
+    selection: &Selection<'_>,
+    start: i64,
+    end: i64,
+) -> StorageResult<Breakdown> {
+    let first_full = start.div_euclid(HOUR_MS) + i64::from(start.rem_euclid(HOUR_MS) != 0);
+    let last_full = end.div_euclid(HOUR_MS);
+    if !selection.counted || first_full >= last_full {
+        let count = count_between(conn, selection, start, end)?;
+        return Ok(Breakdown {
+            segments: vec![Segment { before: end, count }],
+        });
+    }
+
+    let mut segments = vec![Segment {
+        before: end,
+        count: count_between(conn, selection, last_full * HOUR_MS, end)?,
+    }];
+    for (hour, count) in hourly(conn, selection, first_full, last_full)? {
+        segments.push(Segment {
+            before: (hour + 1) * HOUR_MS,
+            count,
+        });
+    }
+    segments.push(Segment {
+        before: first_full * HOUR_MS,
+        count: count_between(conn, selection, start, first_full * HOUR_MS)?,
+    });
+    Ok(Breakdown { segments })
+}
+
+fn count_between(
+    conn: &Connection,
+    selection: &Selection<'_>,
+    start: i64,
+    end: i64,
+) -> StorageResult<i64> {
+    let sql = format!(
+        "SELECT count(*) FROM notify_records r WHERE {} AND r.notify_time >= ? AND r.notify_time < ?",
+        selection.where_sql
+    );
+    let mut args = selection.args.to_vec();
+    args.extend([Value::Integer(start), Value::Integer(end)]);
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    stmt.query_row(params_from_iter(args.iter()), |row| row.get(0))
+        .map_err(backend)
+}
+
+/// Non-empty hours in `[first, last)`, newest first.
+fn hourly(
+    conn: &Connection,
+    selection: &Selection<'_>,
+    first: i64,
+    last: i64,
+) -> StorageResult<Vec<(i64, i64)>> {
+    let (table, mut args) = match selection.app_name {
+        Some(app) => (
+            "notify_record_app_hours WHERE domain_id = ? AND app_name = ?",
+            vec![
+                Value::Integer(selection.domain_id),
+                Value::Text(app.to_string()),
+            ],
+        ),
+        None => (
+            "notify_record_hours WHERE domain_id = ?",
+            vec![Value::Integer(selection.domain_id)],
+        ),
+    };
+    let mut sql = format!("SELECT hour, sum(records) FROM {table} AND hour >= ? AND hour < ?");
+    args.extend([Value::Integer(first), Value::Integer(last)]);
+    if let Some(result) = selection.result {
+        sql.push_str(" AND notify_result = ?");
+        args.push(Value::Integer(i64::from(result == NotifyResult::Success)));
+    }
+    sql.push_str(" GROUP BY hour ORDER BY hour DESC");
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(params_from_iter(args.iter()), |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .map_err(backend)?;
+    rows.collect::<Result<_, _>>().map_err(backend)
+}
+
+/// Adds freshly inserted records to the hourly counts.
+pub(super) fn add(tx: &Transaction<'_>, records: &[NewNotifyRecord]) -> StorageResult<()> {
+    let mut by_domain: HashMap<(i64, i64, bool), i64> = HashMap::new();
+    let mut by_app: HashMap<(i64, &str, i64, bool), i64> = HashMap::new();
+    for r in records {
+        let hour = super::to_millis(r.notify_time) / HOUR_MS;
+        let success = r.notify_result == NotifyResult::Success;
+        *by_domain.entry((r.domain_id, hour, success)).or_default() += 1;
+        *by_app
+            .entry((r.domain_id, r.app_name.as_str(), hour, success))
+            .or_default() += 1;
+    }
+
+    let mut domain_stmt = tx
+        .prepare_cached(
+            "INSERT INTO notify_record_hours (domain_id, hour, notify_result, records)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO UPDATE SET records = records + excluded.records",
+        )
+        .map_err(backend)?;
+    for ((domain_id, hour, success), n) in by_domain {
+        domain_stmt
+            .execute(params![domain_id, hour, success, n])
+            .map_err(backend)?;
+    }
+    let mut app_stmt = tx
+        .prepare_cached(
+            "INSERT INTO notify_record_app_hours (domain_id, app_name, hour, notify_result, records)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT DO UPDATE SET records = records + excluded.records",
+        )
+        .map_err(backend)?;
+    for ((domain_id, app, hour, success), n) in by_app {
+        app_stmt
+            .execute(params![domain_id, app, hour, success, n])
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Deletes up to `limit` of the oldest records before `cutoff` and takes them off the counts,
+/// in one transaction; returns how many went.
+pub(super) fn prune_batch(tx: &Transaction<'_>, cutoff: i64, limit: i64) -> StorageResult<usize> {
+    const BATCH: &str =
+        "SELECT id, domain_id, app_name, notify_time / 3600000 AS hour, notify_result
+        FROM notify_records WHERE notify_time < ?1 ORDER BY notify_time, id LIMIT ?2";
+    tx.execute(
+        &format!(
+            "UPDATE notify_record_hours AS h SET records = h.records - d.n
+             FROM (SELECT domain_id, hour, notify_result, count(*) AS n FROM ({BATCH})
+                   GROUP BY domain_id, hour, notify_result) AS d
+             WHERE h.domain_id = d.domain_id AND h.hour = d.hour
+               AND h.notify_result = d.notify_result"
+        ),
+        params![cutoff, limit],
+    )
+    .map_err(backend)?;
+    tx.execute(
+        &format!(
+            "UPDATE notify_record_app_hours AS h SET records = h.records - d.n
+             FROM (SELECT domain_id, app_name, hour, notify_result, count(*) AS n FROM ({BATCH})
+                   GROUP BY domain_id, app_name, hour, notify_result) AS d
+             WHERE h.domain_id = d.domain_id AND h.app_name = d.app_name AND h.hour = d.hour
+               AND h.notify_result = d.notify_result"
+        ),
+        params![cutoff, limit],
+    )
+    .map_err(backend)?;
+    let deleted = tx
+        .execute(
+            &format!("DELETE FROM notify_records WHERE id IN (SELECT id FROM ({BATCH}))"),
+            params![cutoff, limit],
+        )
+        .map_err(backend)?;
+    tx.execute_batch(
+        "DELETE FROM notify_record_hours WHERE records <= 0;
+         DELETE FROM notify_record_app_hours WHERE records <= 0;",
+    )
+    .map_err(backend)?;
+    Ok(deleted)
+}
