@@ -69,6 +69,12 @@ def records_of(body: dict) -> list[dict]:
     return info
 
 
+def acs_records(server: Server, **query: Any) -> list[dict]:
+    """The records aliyunsdkcore reads (raw JSON, extensions included) for ``params(**query)``."""
+    client = server.acs_client()
+    return records_of(json.loads(client.do_action_with_exception(server.acs_request(params(**query)))))
+
+
 def seed_view(record: dict) -> dict:
     return {name: record[name] for name in SEED_FIELDS}
 
@@ -188,8 +194,7 @@ def test_extension_fields_are_returned_only_when_present(server: Server, domain:
     without = make_record(base + dt.timedelta(seconds=1), StreamName="other")
     server.import_records([with_extensions, without])
 
-    client = server.acs_client()
-    got = records_of(json.loads(client.do_action_with_exception(server.acs_request(params()))))
+    got = acs_records(server)
 
     assert got[0] == without
     assert set(got[0]) == set(SEED_FIELDS)
@@ -293,6 +298,10 @@ def test_page_size_defaults_and_limits(sdk: SdkCaller, server: Server, domain: s
     largest = sdk.call(params(PageSize=500))
     assert (largest["PageSize"], largest["TotalPage"]) == (500, 1)
     assert len(records_of(largest)) == 25
+
+    far = sdk.call(params(PageSize=500, PageNumber=4294967295))
+    assert records_of(far) == []
+    assert (far["PageNum"], far["TotalNum"]) == (4294967295, 25)
 
 
 # --------------------------------------------------------------------------------------------
@@ -658,15 +667,21 @@ def cli_records(server: Server, creds: Credentials, *args: str) -> list[dict]:
 
 
 def test_cli_lists_the_same_records_as_the_sdk(server: Server, domain: str, mixed: list[dict], base: dt.datetime) -> None:
-    extra = [make_record(base + dt.timedelta(hours=1, seconds=i), StreamName=f"bulk{i}", EventId=f"e{i}", Attempt=1) for i in range(40)]
+    # More than one 500-record page, so the CLI has to page too.
+    extra = [make_record(base + dt.timedelta(hours=1, seconds=i), StreamName=f"bulk{i}", EventId=f"e{i}", Attempt=1) for i in range(500)]
     server.import_records(extra)
-    acs = server.acs_client()
 
     def sdk_records(**query: Any) -> list[dict]:
-        return records_of(json.loads(acs.do_action_with_exception(server.acs_request(params(PageSize=500, **query)))))
+        records = []
+        for page in range(1, 100):
+            got = acs_records(server, PageSize=500, PageNumber=page, **query)
+            if not got:
+                return records
+            records.extend(got)
+        raise AssertionError("paging did not end")
 
     everything = cli_records(server, server.admin)
-    assert len(everything) == 52
+    assert len(everything) == 512
     assert everything == sdk_records()
     assert cli_records(server, server.admin, "--app", "live") == sdk_records(AppName="live")
     assert cli_records(server, server.admin, "--status", "failed") == sdk_records(Status="failed")
@@ -701,3 +716,101 @@ def test_each_flavour_signs_as_documented(sdk: SdkCaller, server: Server, domain
         assert query["AccessKeyId"] == server.admin.access_key_id
         assert query["Action"] == "DescribeLiveStreamsNotifyRecords"
         assert "authorization" not in headers
+
+
+def test_empty_filters_mean_no_filter(sdk: SdkCaller, mixed: list[dict]) -> None:
+    """The SDKs send ``AppName=`` for an empty string; that filters nothing."""
+    body = sdk.call(params(AppName="", StreamName="", Status="", PageSize=50))
+    assert [seed_view(r) for r in records_of(body)] == expected(mixed)
+
+
+def test_concurrent_calls(server: Server, domain: str, base: dt.datetime) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    server.import_records(make_record(base + dt.timedelta(seconds=i), StreamName=f"c{i}") for i in range(30))
+    tea = server.tea_client()
+    acs = server.acs_client()
+
+    def one(i: int) -> tuple[int, str]:
+        if i % 2:
+            body = json.loads(acs.do_action_with_exception(server.acs_request(params(PageSize=7))))
+        else:
+            from alibabacloud_live20161101 import models as live_models
+
+            request = live_models.DescribeLiveStreamsNotifyRecordsRequest().from_map(params(PageSize=7))
+            body = tea.describe_live_streams_notify_records(request).body.to_map()
+        return body["TotalNum"], body["RequestId"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(one, range(40)))
+    assert {total for total, _ in results} == {30}
+    assert len({request_id for _, request_id in results}) == 40
+
+
+def test_parameters_in_a_form_body(server: Server, domain: str, base: dt.datetime) -> None:
+    """Signature V1 covers form-body parameters too (wire reference, section 3)."""
+    server.import_records([make_record(base, AppName="a1"), make_record(base, AppName="a2")])
+    api = params(AppName="a2")
+    signed = dict(urllib.parse.parse_qsl(v1_query(server.admin, api), keep_blank_values=True))
+    body_params = {k: signed.pop(k) for k in list(signed) if k in api}
+    response = raw_request(
+        server,
+        urllib.parse.urlencode(signed, quote_via=urllib.parse.quote),
+        body=urllib.parse.urlencode(body_params).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status == 200, response.body
+    assert [r["AppName"] for r in records_of(response.json())] == ["a2"]
+
+
+# --------------------------------------------------------------------------------------------
+# What records import takes in, the API gives back
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_whole_response_imports_into_another_server(start_server, base: dt.datetime) -> None:
+    source, target = start_server(), start_server()
+    for srv in (source, target):
+        srv.add_domain(DEFAULT_DOMAIN)
+    records = tricky_records(base) + [make_record(base + dt.timedelta(seconds=9), EventId="e9", Attempt=2, HttpStatus=200, LatencyMs=5)]
+    source.import_records(records)
+    response_text = source.acs_client().do_action_with_exception(source.acs_request(params()))
+
+    document = target.workdir / "response.json"
+    document.write_bytes(response_text)
+    assert target.cli("records", "import", str(document))["Imported"] == len(records)
+
+    assert acs_records(target) == records_of(json.loads(response_text))
+
+
+def test_export_then_import_round_trips(start_server, base: dt.datetime) -> None:
+    source, target = start_server(), start_server()
+    for srv in (source, target):
+        srv.add_domain(DEFAULT_DOMAIN)
+    records = [make_record(base + dt.timedelta(seconds=i), StreamName=f"x{i}") for i in range(5)] + tricky_records(base)
+    source.import_records(records)
+
+    exported = target.workdir / "export.jsonl"
+    source.run("records", "export", "--domain", DEFAULT_DOMAIN, "-o", str(exported))
+    assert target.cli("records", "import", str(exported))["Imported"] == len(records)
+
+    assert acs_records(target) == acs_records(source)
+
+
+def test_an_import_with_a_bad_line_imports_nothing(server: Server, domain: str, base: dt.datetime) -> None:
+    path = server.workdir / "bad.jsonl"
+    lines = [
+        json.dumps(make_record(base)),
+        json.dumps(make_record(base, DomainName="not-added.example.com")),
+        json.dumps(make_record(base, NotifyTime="yesterday")),
+        "{not json",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+    done = server.run("records", "import", str(path), check=False)
+
+    assert done.returncode != 0
+    for number in (2, 3, 4):
+        assert f"line {number}" in done.stderr, done.stderr
+    assert "line 1:" not in done.stderr
+    assert acs_records(server) == []
