@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use super::callback::{self, Callback};
 use super::retry::{parse_retry_after, RetryPolicy};
 use super::sender::{Exchange, Sender};
+use crate::api::error_chain;
 use crate::clock::Clock;
 use crate::domain::NotifyResult;
 use crate::storage::queue::{AttemptReport, ClaimedDelivery, NextStep, StreamEvent};
@@ -29,14 +30,22 @@ impl Attempts {
         let config = match self.store.notify_config(&event.domain).await {
             Ok(config) => config,
             Err(error) => {
-                tracing::warn!(event_id = %event.id, error = %error, "cannot read the callback configuration");
+                tracing::warn!(
+                    event_id = %event.id,
+                    error = %error_chain(&error),
+                    "cannot read the callback configuration",
+                );
                 return;
             }
         };
         let report = match config {
             Some(config) => self.attempt(&claimed, &config).await,
             None => {
-                tracing::info!(event_id = %event.id, domain = %event.domain.name, "callback configuration removed; delivery dropped");
+                tracing::info!(
+                    event_id = %event.id,
+                    domain = %event.domain.name,
+                    "callback configuration removed; delivery dropped",
+                );
                 AttemptReport {
                     seq: claimed.seq,
                     lease: claimed.lease.clone(),
@@ -49,10 +58,17 @@ impl Attempts {
         match self.store.complete_attempt(report).await {
             Ok(true) => {}
             Ok(false) => {
-                tracing::warn!(event_id = %event.id, "delivery lease lapsed before the attempt was stored")
+                tracing::warn!(
+                    event_id = %event.id,
+                    "delivery lease lapsed before the attempt was stored",
+                )
             }
             Err(error) => {
-                tracing::error!(event_id = %event.id, error = %error, "cannot store a callback attempt")
+                tracing::error!(
+                    event_id = %event.id,
+                    error = %error_chain(&error),
+                    "cannot store a callback attempt",
+                )
             }
         }
     }

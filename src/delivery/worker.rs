@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 
 use super::attempt::Attempts;
 use super::config::DeliveryConfig;
+use crate::api::error_chain;
 use crate::clock::Clock;
 use crate::storage::queue::{Claim, ClaimedDelivery, LeaseToken};
 use crate::storage::Store;
@@ -99,9 +100,15 @@ impl Worker {
         match self.store.release_leases_of(&self.node).await {
             Ok(0) => {}
             Ok(released) => {
-                tracing::info!(released, node = %self.node, "took back deliveries leased before a restart")
+                tracing::info!(
+                    released,
+                    node = %self.node,
+                    "took back deliveries leased before a restart",
+                )
             }
-            Err(error) => tracing::warn!(error = %error, "cannot release this node's leases"),
+            Err(error) => {
+                tracing::warn!(error = %error_chain(&error), "cannot release this node's leases")
+            }
         }
         let permits = Arc::new(Semaphore::new(self.config.concurrency));
         let mut tasks = JoinSet::new();
@@ -143,7 +150,7 @@ impl Worker {
         let claimed = match self.store.claim_deliveries(&claim).await {
             Ok(claimed) => claimed,
             Err(error) => {
-                tracing::warn!(error = %error, "cannot claim deliveries");
+                tracing::warn!(error = %error_chain(&error), "cannot claim deliveries");
                 return false;
             }
         };
@@ -205,7 +212,10 @@ impl Worker {
             return;
         }
         if let Err(error) = self.store.release_claims(claims).await {
-            tracing::warn!(error = %error, "cannot hand back claimed deliveries; their leases will lapse");
+            tracing::warn!(
+                error = %error_chain(&error),
+                "cannot hand back claimed deliveries; their leases will lapse",
+            );
         }
     }
 }

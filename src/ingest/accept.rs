@@ -126,7 +126,11 @@ impl Ingest {
             .await
             .map_err(HookError::Store)?
         else {
-            tracing::warn!(domain = %hook.domain, source = hook.source.as_str(), "hook for an unknown ingest domain");
+            tracing::warn!(
+                domain = %hook.domain,
+                source = hook.source.as_str(),
+                "hook for an unknown ingest domain",
+            );
             return Ok(Acceptance::UnknownDomain);
         };
         if self
@@ -136,7 +140,10 @@ impl Ingest {
             .map_err(HookError::Store)?
             .is_none()
         {
-            tracing::debug!(domain = %domain.name, "no callback configured for the domain; event not queued");
+            tracing::debug!(
+                domain = %domain.name,
+                "no callback configured for the domain; event not queued",
+            );
             return Ok(Acceptance::NoConfig);
         }
 
@@ -151,11 +158,22 @@ impl Ingest {
         {
             Enqueued::Queued { paired_with, .. } => {
                 self.wake.notify_one();
-                tracing::debug!(event_id, domain = %domain, action = action.as_str(), paired_with, "stream event queued");
+                tracing::debug!(
+                    event_id,
+                    domain = %domain,
+                    action = action.as_str(),
+                    paired_with,
+                    "stream event queued",
+                );
                 Ok(Acceptance::Queued { event_id })
             }
             Enqueued::Duplicate(why) => {
-                tracing::debug!(domain = %domain, action = action.as_str(), reason = ?why, "duplicate stream event dropped");
+                tracing::debug!(
+                    domain = %domain,
+                    action = action.as_str(),
+                    reason = ?why,
+                    "duplicate stream event dropped",
+                );
                 Ok(Acceptance::Duplicate)
             }
         }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::api::error_chain;
 use crate::clock::Clock;
 use crate::storage::Store;
 
@@ -22,7 +23,9 @@ pub async fn run(
         match store.prune_events(cutoff).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, days, "pruned delivered stream events"),
-            Err(error) => tracing::warn!(error = %error, "stream event pruning failed"),
+            Err(error) => {
+                tracing::warn!(error = %error_chain(&error), "stream event pruning failed")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(INTERVAL) => {}

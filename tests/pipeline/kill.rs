@@ -97,9 +97,14 @@ async fn configure(dir: &Path, url: &str) -> SqliteStore {
 }
 
 fn event_json(action: &str, stream: &str, client: &str) -> String {
-    format!(
-        r#"{{"action":"{action}","domain":"{DOMAIN}","app":"live","stream":"{stream}","client_id":"{client}"}}"#
-    )
+    serde_json::json!({
+        "action": action,
+        "domain": DOMAIN,
+        "app": "live",
+        "stream": stream,
+        "client_id": client,
+    })
+    .to_string()
 }
 
 async fn post_event(http: &reqwest::Client, port: u16, body: String) -> bool {
