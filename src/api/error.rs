@@ -99,7 +99,24 @@ impl ApiError {
         }
     }
 
-    /// Seconds a throttled client should wait, sent as `x-acs-retry-after`.
+    /// Whether the request was refused for who sent it (credentials, signature, replay,
+    /// RAM policy or rate limit) rather than for what it asked. Each is logged once at info.
+    pub fn is_denial(&self) -> bool {
+        matches!(
+            self,
+            Self::Signature(_)
+                | Self::TimestampExpired
+                | Self::NonceUsed
+                | Self::AccessKeyNotFound
+                | Self::AccessKeyInactive
+                | Self::SecurityTokenNotSupported
+                | Self::Forbidden
+                | Self::Throttled { .. }
+        )
+    }
+
+    /// Milliseconds a throttled client should wait, sent as `x-acs-retry-after`; the Tea
+    /// SDK raises `ThrottlingException` when this header is present and positive.
     pub fn retry_after_ms(&self) -> Option<u64> {
         match self {
             Self::Throttled { retry_after_ms } => Some(*retry_after_ms),

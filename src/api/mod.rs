@@ -86,13 +86,13 @@ async fn handle(
             tracing::debug!(request_id, action, "api request served");
             response::success(format, action, &request_id, body)
         }
-        Err(error) => reject(
-            format,
-            &request_id,
-            &host_id,
-            action.unwrap_or_default(),
-            error,
-        ),
+        Err(error) => {
+            let action = action.unwrap_or_default();
+            if error.is_denial() {
+                log_denial(&request_id, action, &incoming, &error);
+            }
+            reject(format, &request_id, &host_id, action, error)
+        }
     }
 }
 
@@ -111,7 +111,10 @@ async fn serve(
         None => return Err(ApiError::MissingParameter { name: "Version" }),
     }
 
-    let caller = state.auth.authenticate(incoming).await?;
+    let caller = state.auth.authenticate(incoming, action.name()).await?;
+    state.auth.admit(&caller)?;
+    // Authorization happens in `actions::caller_domain`, once the domain is known to be the
+    // account's: every action on another account's domain answers as for a missing one.
     let body = actions::dispatch(action, state, &caller, params).await?;
     Ok((action.name(), body))
 }
@@ -143,9 +146,34 @@ fn reject(
         ApiError::Internal(cause) => {
             tracing::error!(request_id, action, error = %error_chain(cause.as_ref()), "api request failed");
         }
+        ApiError::NonceCacheFull => {
+            tracing::warn!(request_id, action, "replay guard full; request refused");
+        }
+        _ if error.is_denial() => {}
         _ => tracing::debug!(request_id, action, code = %error.code(), "api request rejected"),
     }
     response::failure(format, request_id, host_id, &error)
+}
+
+/// One info line per request refused for who sent it: bad or unknown key, bad signature,
+/// replay, RAM policy, rate limit. The key id is the one the request claimed, if readable;
+/// nothing secret is logged.
+fn log_denial(request_id: &str, action: &str, incoming: &IncomingRequest<'_>, error: &ApiError) {
+    let claimed = crate::auth::signature::read_claim(incoming)
+        .map(|claim| printable(&claim.access_key_id))
+        .unwrap_or_default();
+    tracing::info!(
+        request_id,
+        access_key_id = %claimed,
+        action,
+        code = %error.code(),
+        "api request denied"
+    );
+}
+
+/// A client-supplied identifier made safe for a log line: printable and at most 64 chars.
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(64).collect()
 }
 
 /// A cause and its sources on one line, for the log.

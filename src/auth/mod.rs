@@ -1,8 +1,12 @@
-//! Identity and access: who signed a request, checked against the store, the clock and the
-//! replay guard.
+//! Identity and access: who signed a request (checked against the store, the clock and the
+//! replay guard), what that principal may do (RAM policies, see [`policy`]), and how often
+//! (per-user limits, see [`throttle`]).
 
 pub mod nonce;
+pub mod policy;
+pub mod principal;
 pub mod signature;
+pub mod throttle;
 
 use std::sync::Arc;
 
@@ -10,9 +14,12 @@ use time::Duration;
 
 use crate::api::error::ApiError;
 use crate::clock::Clock;
-use crate::storage::{AccountId, KeyStatus, Store};
+use crate::storage::{AccessKey, KeyStatus, Store};
 use nonce::{NonceCache, NonceError};
 use signature::IncomingRequest;
+use throttle::{Throttle, ThrottleLimits};
+
+pub use principal::{Caller, Principal};
 
 /// How far a request's timestamp may be from the server's clock, either way.
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
@@ -20,33 +27,63 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
 /// Nonces remembered at once: 15 minutes of traffic at over 500 signed requests a second.
 const NONCE_CAPACITY: usize = 500_000;
 
-/// The authenticated principal behind a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
-    pub account: AccountId,
-    pub access_key_id: String,
-}
-
-/// Verifies signed requests.
+/// Verifies signed requests and keeps each user within its rate limits.
 pub struct Authenticator {
     store: Arc<dyn Store>,
     nonces: NonceCache,
+    throttle: Throttle,
     clock: Clock,
 }
 
 impl Authenticator {
+    /// An authenticator with the default rate limits.
     pub fn new(store: Arc<dyn Store>, clock: Clock) -> Self {
+        Self::with_limits(store, clock, ThrottleLimits::default())
+    }
+
+    pub fn with_limits(store: Arc<dyn Store>, clock: Clock, limits: ThrottleLimits) -> Self {
         Self {
             store,
             nonces: NonceCache::with_window(NONCE_CAPACITY, MAX_CLOCK_SKEW),
+            throttle: Throttle::new(limits),
             clock,
         }
     }
 
     /// Checks, in order: the signature's shape, the timestamp's skew, the key, the signature
     /// itself and, last, the nonce, so that a request with a bad signature cannot burn a
-    /// nonce of a real client.
-    pub async fn authenticate(&self, request: &IncomingRequest<'_>) -> Result<Caller, ApiError> {
+    /// nonce of a real client. Then finds who the key signs for.
+    pub async fn authenticate(
+        &self,
+        request: &IncomingRequest<'_>,
+        action: &'static str,
+    ) -> Result<Caller, ApiError> {
+        let key = self.verify(request).await?;
+        // The key may have gone (with its RAM user) since it was read: then it is unknown.
+        let owner = self
+            .store
+            .key_owner(&key.id)
+            .await?
+            .ok_or(ApiError::AccessKeyNotFound)?;
+        Ok(Caller {
+            account: key.account,
+            access_key_id: key.id,
+            principal: owner.into(),
+            action,
+        })
+    }
+
+    /// Spends one request of the caller's budget for its action. Call it only after
+    /// [`Self::authenticate`], so that nobody can spend another user's budget.
+    pub fn admit(&self, caller: &Caller) -> Result<(), ApiError> {
+        self.throttle
+            .admit(&caller.user_key(), caller.action, self.clock.now())
+            .map_err(|throttled| ApiError::Throttled {
+                retry_after_ms: throttled.retry_after_ms,
+            })
+    }
+
+    async fn verify(&self, request: &IncomingRequest<'_>) -> Result<AccessKey, ApiError> {
         let claim = signature::read_claim(request)?;
         if claim.security_token.is_some() {
             return Err(ApiError::SecurityTokenNotSupported);
@@ -73,9 +110,6 @@ impl Authenticator {
                 NonceError::Full => ApiError::NonceCacheFull,
                 NonceError::Expired => ApiError::TimestampExpired,
             })?;
-        Ok(Caller {
-            account: key.account,
-            access_key_id: key.id,
-        })
+        Ok(key)
     }
 }

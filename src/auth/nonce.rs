@@ -237,6 +237,51 @@ mod tests {
     }
 
     #[test]
+    fn entries_are_forgotten_once_the_window_has_passed() {
+        let cache = NonceCache::new(1000);
+        for n in 0..100 {
+            let at = T0 + Duration::seconds(n);
+            cache
+                .check_and_remember("key", &n.to_string(), at, at)
+                .unwrap();
+        }
+        assert_eq!(cache.len(), 100);
+
+        // Entry n lives until T0 + n s + 15 min: 40 of them have lapsed 15 min 40 s on.
+        let later = T0 + minutes(15) + Duration::seconds(40);
+        cache
+            .check_and_remember("key", "fresh", later, later)
+            .unwrap();
+        assert_eq!(cache.len(), 61);
+        // A lapsed nonce is usable again by a request that passes the timestamp check.
+        assert_eq!(cache.check_and_remember("key", "0", later, later), Ok(()));
+        assert_eq!(
+            cache.check_and_remember("key", "99", later, later),
+            Err(NonceError::Used),
+            "still inside its window"
+        );
+
+        let much_later = T0 + minutes(60);
+        cache
+            .check_and_remember("key", "last", much_later, much_later)
+            .unwrap();
+        assert_eq!(cache.len(), 1, "everything older than the window is gone");
+    }
+
+    #[test]
+    fn the_cache_never_holds_more_than_its_capacity() {
+        let cache = NonceCache::new(50);
+        let refused = (0..200)
+            .filter(|n| {
+                cache
+                    .check_and_remember("key", &n.to_string(), T0, T0)
+                    .is_err()
+            })
+            .count();
+        assert_eq!((cache.len(), refused), (50, 150));
+    }
+
+    #[test]
     fn a_full_cache_refuses_new_nonces_and_keeps_live_ones() {
         let cache = NonceCache::new(2);
         cache.check_and_remember("key", "a", T0, T0).unwrap();

@@ -6,6 +6,7 @@
 
 pub(crate) mod model;
 pub mod queue;
+pub mod ram;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -16,6 +17,7 @@ pub use model::{
 };
 
 pub use queue::QueueStore;
+pub use ram::RamStore;
 
 use crate::domain::DomainName;
 
@@ -102,6 +104,6 @@ pub trait NotifyConfigStore: Send + Sync {
 }
 
 /// Everything livenotify keeps, behind one interface.
-pub trait Store: IdentityStore + RecordStore + NotifyConfigStore + QueueStore {}
+pub trait Store: IdentityStore + RecordStore + NotifyConfigStore + QueueStore + RamStore {}
 
-impl<T: IdentityStore + RecordStore + NotifyConfigStore + QueueStore> Store for T {}
+impl<T: IdentityStore + RecordStore + NotifyConfigStore + QueueStore + RamStore> Store for T {}

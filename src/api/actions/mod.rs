@@ -71,9 +71,13 @@ pub async fn dispatch(
     }
 }
 
-/// The caller's ingest domain named by the `DomainName` parameter. A malformed name, a
-/// missing domain and another account's domain all answer `InvalidDomain.NotFound`, so
-/// nobody can probe which domains exist.
+/// The caller's ingest domain named by the `DomainName` parameter, once the caller is
+/// authorized to run its action on it. Every action reaches its domain through here, so
+/// this is where RAM policies are enforced.
+///
+/// A malformed name, a missing domain and another account's domain all answer
+/// `InvalidDomain.NotFound` for every caller, root or RAM user, so nobody can probe which
+/// domains exist; only a domain of the caller's own account can answer `Forbidden.RAM`.
 pub async fn caller_domain(
     state: &ApiState,
     caller: &Caller,
@@ -81,9 +85,11 @@ pub async fn caller_domain(
 ) -> Result<IngestDomain, ApiError> {
     let name = params.required("DomainName")?;
     let name = DomainName::parse(name).map_err(|_| ApiError::DomainNotFound)?;
-    state
+    let domain = state
         .store
         .find_domain(&caller.account, &name)
         .await?
-        .ok_or(ApiError::DomainNotFound)
+        .ok_or(ApiError::DomainNotFound)?;
+    caller.authorize_domain(&domain)?;
+    Ok(domain)
 }

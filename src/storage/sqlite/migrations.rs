@@ -135,6 +135,28 @@ const MIGRATIONS: &[&str] = &[
         SELECT domain_id, app_name, notify_time / 3600000, notify_result, count(*)
         FROM notify_records GROUP BY 1, 2, 3, 4;
     "#,
+    // 4: RAM users, their policies, and the RAM user an access key signs for (NULL: the
+    // account itself). Deleting a user deletes its keys, so no key outlives its user.
+    r#"
+    CREATE TABLE ram_users (
+        id          TEXT PRIMARY KEY,
+        account_id  TEXT NOT NULL REFERENCES accounts(id),
+        name        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        UNIQUE (account_id, name)
+    );
+    ALTER TABLE access_keys
+        ADD COLUMN ram_user_id TEXT REFERENCES ram_users(id) ON DELETE CASCADE;
+    CREATE INDEX access_keys_by_ram_user ON access_keys(ram_user_id);
+    CREATE TABLE ram_policies (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        ram_user_id  TEXT NOT NULL REFERENCES ram_users(id) ON DELETE CASCADE,
+        name         TEXT NOT NULL,
+        document     TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        UNIQUE (ram_user_id, name)
+    );
+    "#,
 ];
 
 /// Brings the schema to the newest version inside one transaction per step.

@@ -5,6 +5,7 @@ mod identity;
 mod migrations;
 mod notify_config;
 mod queue;
+mod ram;
 mod record_counts;
 mod records;
 
