@@ -66,6 +66,20 @@ impl InFlight {
     }
 }
 
+/// A delivery admitted to run: leaves the in-flight set and frees its permit when the
+/// attempt ends, however it ends.
+struct Admitted {
+    in_flight: Arc<InFlight>,
+    seq: i64,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.in_flight.remove(self.seq);
+    }
+}
+
 /// The worker and what it shares with the attempts it spawns.
 pub struct Worker {
     store: Arc<dyn Store>,
@@ -174,10 +188,12 @@ impl Worker {
             let attempts = Arc::clone(&self.attempts);
             let in_flight = Arc::clone(&self.in_flight);
             tasks.spawn(async move {
-                let seq = delivery.seq;
+                let _admitted = Admitted {
+                    in_flight,
+                    seq: delivery.seq,
+                    _permit: permit,
+                };
                 attempts.run(delivery).await;
-                in_flight.remove(seq);
-                drop(permit);
             });
         }
         if !refused.is_empty() {
@@ -186,7 +202,7 @@ impl Worker {
         full
     }
 
-    /// Lets in-flight attempts finish within the drain bound, then hands back the rest.
+    /// Lets in-flight attempts finish within the drain bound; hands back those cut short.
     async fn drain(&self, mut tasks: JoinSet<()>) {
         let in_flight = tasks.len();
         tracing::info!(in_flight, "delivery worker stopping");
@@ -197,13 +213,14 @@ impl Worker {
                 next = tasks.join_next() => if next.is_none() { break },
                 _ = &mut deadline => {
                     tracing::warn!(left = tasks.len(), "delivery attempts cut short by shutdown");
+                    let cut_short = self.in_flight.take_all();
                     tasks.abort_all();
                     while tasks.join_next().await.is_some() {}
+                    self.hand_back(cut_short).await;
                     break;
                 }
             }
         }
-        self.hand_back(self.in_flight.take_all()).await;
         tracing::info!("delivery worker stopped");
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::receiver::{Receiver, Reply};
 use crate::support::{Options, Pipeline};
 use livenotify::domain::NotifyResult;
-use livenotify::storage::NotifyRecord;
+use livenotify::storage::{NotifyRecord, QueueStore};
 
 const DOMAIN: &str = "push.example1.com";
 const EVENT: &str =
@@ -185,4 +185,34 @@ async fn a_receiver_that_recovers_gets_the_callback_on_a_retry() {
         (Some(2), NotifyResult::Success, "success".to_string())
     );
     assert_eq!(records.len(), 2);
+}
+
+#[tokio::test]
+async fn shutdown_cuts_a_hanging_attempt_short_and_leaves_it_queued() {
+    let mut pipeline = Pipeline::start().await;
+    let receiver = Receiver::start(|_, _| Reply::Hang).await;
+    pipeline.domain(DOMAIN, Some(&receiver.url("/cb"))).await;
+    pipeline.event(EVENT).await;
+    crate::support::eventually("the callback is in flight", || async {
+        (!receiver.seen().is_empty()).then_some(())
+    })
+    .await;
+
+    pipeline.shut_down().await;
+
+    assert!(pipeline.records().await.is_empty());
+    let queued = pipeline.store.queued_deliveries().await.expect("queue");
+    assert_eq!(queued, 1, "the attempt cut short is handed back, not lost");
+    let claimable = pipeline
+        .store
+        .claim_deliveries(&livenotify::storage::queue::Claim {
+            now: time::OffsetDateTime::now_utc(),
+            lease_until: time::OffsetDateTime::now_utc() + Duration::from_secs(30),
+            owner: "another-node".into(),
+            limit: 10,
+            skip_domains: Vec::new(),
+        })
+        .await
+        .expect("claim");
+    assert_eq!(claimable.len(), 1, "its lease was released at shutdown");
 }

@@ -161,6 +161,11 @@ impl Pipeline {
 
     /// Stops the server as SIGTERM would, and waits for it.
     pub async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    /// Stops the server as SIGTERM would and waits for it, keeping the store readable.
+    pub async fn shut_down(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
