@@ -1,12 +1,16 @@
-//! `livenotify admin`: accounts, access keys and ingest domains, working on the store directly
-//! and printing JSON on stdout.
+//! `livenotify admin`: accounts, access keys, ingest domains and RAM users (see [`ram`]),
+//! working on the store directly and printing JSON on stdout.
+
+mod ram;
 
 use anyhow::Context;
 use clap::Subcommand;
 use serde_json::{json, Value};
 
 use crate::domain::{format_utc_seconds, DomainName};
-use crate::storage::{AccessKey, AccountId, IdentityStore, IngestDomain, KeyStatus, StorageError};
+use crate::storage::{
+    AccessKey, AccountId, IdentityStore, IngestDomain, KeyStatus, RamStore, StorageError,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -19,6 +23,9 @@ pub enum AdminCommand {
     /// Ingest domains.
     #[command(subcommand)]
     Domain(DomainCommand),
+    /// RAM users, their access keys and policies.
+    #[command(subcommand)]
+    Ram(ram::RamCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,13 +71,17 @@ pub enum DomainCommand {
     },
 }
 
-pub async fn run(command: AdminCommand, store: &dyn IdentityStore) -> anyhow::Result<()> {
+pub async fn run<S>(command: AdminCommand, store: &S) -> anyhow::Result<()>
+where
+    S: IdentityStore + RamStore,
+{
     let output = match command {
         AdminCommand::Account(AccountCommand::Create) => {
             json!({ "AccountId": store.create_account().await?.0 })
         }
         AdminCommand::Key(command) => key(command, store).await?,
         AdminCommand::Domain(command) => domain(command, store).await?,
+        AdminCommand::Ram(command) => ram::run(command, store).await?,
     };
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(())

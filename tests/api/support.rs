@@ -5,13 +5,18 @@ use std::{net::SocketAddr, sync::Arc};
 
 use livenotify::{
     api::{self, ApiState},
-    auth::{signature::V3Signer, Authenticator},
+    auth::{
+        policy::Policy,
+        signature::{percent_encode, V3Signer},
+        Authenticator,
+    },
     client::{ApiClient, ClientError},
     clock::Clock,
     domain::{DomainName, NotifyResult, NotifyType},
     storage::{
-        sqlite::SqliteStore, AccessKey, IdentityStore, IngestDomain, NewNotifyRecord, RecordStore,
-        Store,
+        ram::{PolicyName, RamUserId, RamUserName},
+        sqlite::SqliteStore,
+        AccessKey, IdentityStore, IngestDomain, NewNotifyRecord, RamStore, RecordStore, Store,
     },
 };
 use serde_json::Value;
@@ -122,6 +127,86 @@ impl TestApp {
             at,
             nonce,
         )
+    }
+}
+
+/// RAM users, their keys, and calls signed by any key.
+impl TestApp {
+    /// A RAM user of this app's account with `policies` attached, and one access key.
+    pub async fn ram_user(&self, name: &str, policies: &[Value]) -> (RamUserId, AccessKey) {
+        let name = RamUserName::parse(name).expect("user name");
+        let user = self
+            .store
+            .create_ram_user(&self.key.account, &name)
+            .await
+            .expect("RAM user");
+        for (n, document) in policies.iter().enumerate() {
+            let policy = Policy::parse(&document.to_string()).expect("valid policy");
+            let name = PolicyName::parse(&format!("policy-{n}")).expect("policy name");
+            self.store
+                .attach_policy(&user.id, &name, &policy)
+                .await
+                .expect("attached");
+        }
+        let key = self.ram_key(&user.id).await;
+        (user.id, key)
+    }
+
+    /// One more access key of a RAM user.
+    pub async fn ram_key(&self, user: &RamUserId) -> AccessKey {
+        self.store
+            .create_ram_access_key(user)
+            .await
+            .expect("RAM key")
+    }
+
+    /// Calls `action` signed with `key`.
+    pub async fn call_as(
+        &self,
+        key: &AccessKey,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Value, ClientError> {
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.client_for(key).call(action, &params).await
+    }
+
+    /// Sends `action` signed with `key` with this nonce at the app clock's time, as raw HTTP,
+    /// and returns the status, the headers and the JSON body.
+    pub async fn raw_call(
+        &self,
+        key: &AccessKey,
+        action: &str,
+        params: &[(&str, &str)],
+        nonce: &str,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let signer = V3Signer {
+            access_key_id: &key.id,
+            access_key_secret: &key.secret,
+        };
+        let host = self.addr.to_string();
+        let at = self.clock.now();
+        let headers = signer.sign("POST", &host, action, "2016-11-01", &params, b"", at, nonce);
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+            .collect();
+        let mut request =
+            reqwest::Client::new().post(format!("{}/?{}", self.endpoint(), query.join("&")));
+        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.json().await.expect("JSON body"))
     }
 }
 

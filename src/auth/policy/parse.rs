@@ -26,7 +26,7 @@ const UNSUPPORTED_FIELDS: &[&str] = &["Condition", "NotAction", "NotResource", "
 pub enum PolicyError {
     #[error("the policy document is {len} bytes; the limit is {MAX_DOCUMENT_BYTES}")]
     TooLong { len: usize },
-    #[error("the policy document is not valid JSON: {0}")]
+    #[error("the policy document is not valid JSON")]
     Json(#[from] serde_json::Error),
     #[error("{path} is missing")]
     Missing { path: String },
