@@ -76,7 +76,9 @@ async fn handle(
 
     let params = match Params::from_request(&incoming) {
         Ok(params) => params,
-        Err(error) => return reject(Format::Json, &request_id, &host_id, "", error),
+        Err(error) => {
+            return reject(Format::Json, &request_id, &host_id, "", &incoming, error);
+        }
     };
     let format = Format::from_param(params.get("Format"));
     let action = action_name(&headers, &params);
@@ -88,10 +90,7 @@ async fn handle(
         }
         Err(error) => {
             let action = action.unwrap_or_default();
-            if error.is_denial() {
-                log_denial(&request_id, action, &incoming, &error);
-            }
-            reject(format, &request_id, &host_id, action, error)
+            reject(format, &request_id, &host_id, action, &incoming, error)
         }
     }
 }
@@ -116,6 +115,9 @@ async fn serve(
     // Authorization happens in `actions::caller_domain`, once the domain is known to be the
     // account's: every action on another account's domain answers as for a missing one.
     let body = actions::dispatch(action, state, &caller, params).await?;
+    if !caller.was_authorized() {
+        return Err(ApiError::Forbidden);
+    }
     Ok((action.name(), body))
 }
 
@@ -140,16 +142,18 @@ fn reject(
     request_id: &str,
     host_id: &str,
     action: &str,
+    incoming: &IncomingRequest<'_>,
     error: ApiError,
 ) -> Response {
     match &error {
         ApiError::Internal(cause) => {
-            tracing::error!(request_id, action, error = %error_chain(cause.as_ref()), "api request failed");
+            let error = error_chain(cause.as_ref());
+            tracing::error!(request_id, action, error, "api request failed");
         }
         ApiError::NonceCacheFull => {
             tracing::warn!(request_id, action, "replay guard full; request refused");
         }
-        _ if error.is_denial() => {}
+        _ if error.is_denial() => log_denial(request_id, action, incoming, &error),
         _ => tracing::debug!(request_id, action, code = %error.code(), "api request rejected"),
     }
     response::failure(format, request_id, host_id, &error)

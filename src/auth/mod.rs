@@ -65,12 +65,7 @@ impl Authenticator {
             .key_owner(&key.id)
             .await?
             .ok_or(ApiError::AccessKeyNotFound)?;
-        Ok(Caller {
-            account: key.account,
-            access_key_id: key.id,
-            principal: owner.into(),
-            action,
-        })
+        Ok(Caller::new(key.account, key.id, owner.into(), action))
     }
 
     /// Spends one request of the caller's budget for its action. Call it only after

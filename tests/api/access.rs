@@ -144,49 +144,42 @@ async fn error_body(app: &TestApp, key: &AccessKey, domain: &str, nonce: &str) -
     body
 }
 
+const MISSING: &str = "missing.example1.com";
+
 #[tokio::test]
 async fn another_accounts_domain_answers_exactly_like_a_missing_one() {
     let app = app_with_domains().await;
     let stranger = app.other_account_key().await;
     let foreign = error_body(&app, &stranger, DOMAIN_A, "s-1").await;
-    let missing = error_body(&app, &stranger, "missing.example1.com", "s-2").await;
+    let missing = error_body(&app, &stranger, MISSING, "s-2").await;
     assert_eq!(foreign, missing);
     assert_eq!(foreign["Code"], "InvalidDomain.NotFound");
+}
 
-    // The same holds for a RAM user of the other account, whatever its policies say.
-    let other_account = stranger.account.clone();
+#[tokio::test]
+async fn ram_users_get_not_found_for_foreign_and_missing_domains_whatever_their_policies() {
+    let app = app_with_domains().await;
+    let stranger = app.other_account_key().await;
+    let missing = error_body(&app, &stranger, MISSING, "s-1").await;
+
+    // A RAM user of the other account, allowed everything.
     let name = RamUserName::parse("x").expect("name");
-    let user = app
-        .store
-        .create_ram_user(&other_account, &name)
-        .await
-        .expect("user");
-    let everything =
-        json!({"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]});
-    let everything = Policy::parse(&everything.to_string()).expect("policy");
+    let created = app.store.create_ram_user(&stranger.account, &name).await;
+    let user = created.expect("user");
+    let all = json!({"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]});
+    let all = Policy::parse(&all.to_string()).expect("policy");
     let policy_name = PolicyName::parse("all").expect("name");
-    app.store
-        .attach_policy(&user.id, &policy_name, &everything)
-        .await
-        .expect("attached");
+    let attached = app.store.attach_policy(&user.id, &policy_name, &all).await;
+    attached.expect("attached");
     let ram_key = app.ram_key(&user.id).await;
     assert_eq!(error_body(&app, &ram_key, DOMAIN_A, "r-1").await, missing);
-    assert_eq!(
-        error_body(&app, &ram_key, "missing.example1.com", "r-2").await,
-        missing
-    );
+    assert_eq!(error_body(&app, &ram_key, MISSING, "r-2").await, missing);
 
-    // A RAM user of the owner, allowed only on A, is not told more about B's neighbours.
-    let only_a = policy(vec![statement(
-        "Allow",
-        json!("live:*"),
-        json!(domain_arn(&app, DOMAIN_A)),
-    )]);
+    // A RAM user of the owner, allowed only on A, gets NotFound, not Forbidden, elsewhere.
+    let arn = domain_arn(&app, DOMAIN_A);
+    let only_a = policy(vec![statement("Allow", json!("live:*"), json!(arn))]);
     let (_, own_key) = app.ram_user("own", &[only_a]).await;
-    assert_eq!(
-        error_body(&app, &own_key, "missing.example1.com", "o-1").await,
-        missing
-    );
+    assert_eq!(error_body(&app, &own_key, MISSING, "o-1").await, missing);
 }
 
 /// Sends `n` record queries signed with `key` at the frozen clock; returns (passed, throttled).

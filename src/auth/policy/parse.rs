@@ -49,7 +49,10 @@ pub enum PolicyError {
         "{path} {found:?} must be \"*\" or start with a service prefix, such as live:Describe*"
     )]
     Action { path: String, found: String },
-    #[error("{path} {found:?} must be \"*\" or start with acs:, such as acs:live:*:<account>:domain/<domain>")]
+    #[error(
+        "{path} {found:?} must be \"*\" or start with acs:, \
+         such as acs:live:*:<account>:domain/<domain>"
+    )]
     Resource { path: String, found: String },
     #[error("{path} is longer than {MAX_ENTRY_CHARS} characters")]
     EntryTooLong { path: String },

@@ -142,10 +142,9 @@ mod tests {
     #[test]
     fn actions_ignore_case_and_resources_do_not() {
         assert!(Pattern::action("LIVE:describe*").matches("live:DescribeLiveStreamsNotifyRecords"));
-        assert!(
-            !Pattern::resource("acs:live:*:1:domain/A.com").matches("acs:live:*:1:domain/a.com")
-        );
-        assert!(Pattern::resource("acs:live:*:1:domain/a.com").matches("acs:live:*:1:domain/a.com"));
+        let resource = "acs:live:*:1:domain/a.com";
+        assert!(!Pattern::resource("acs:live:*:1:domain/A.com").matches(resource));
+        assert!(Pattern::resource(resource).matches(resource));
     }
 
     proptest! {

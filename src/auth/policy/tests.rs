@@ -131,28 +131,35 @@ fn the_canonical_form_parses_back_to_the_same_policy() {
     );
 }
 
+/// A document with one statement of these fields.
+fn with_statement(fields: Value) -> Value {
+    document(vec![fields])
+}
+
 #[test]
-fn malformed_policies_are_refused_with_the_reason() {
+fn malformed_documents_are_refused_with_the_reason() {
     let ok = || statement("Allow", json!(RECORDS), json!(DOMAIN_A));
     let cases: Vec<(Value, &str)> = vec![
         (json!([]), "must be a JSON object"),
         (json!({"Version": "1"}), "Statement is missing"),
         (json!({"Statement": [ok()]}), "Version is missing"),
-        (json!({"Version": "2", "Statement": [ok()]}), "Version must be \"1\""),
-        (json!({"Version": 1, "Statement": [ok()]}), "Version must be \"1\""),
+        (
+            json!({"Version": "2", "Statement": [ok()]}),
+            "Version must be \"1\"",
+        ),
+        (
+            json!({"Version": 1, "Statement": [ok()]}),
+            "Version must be \"1\"",
+        ),
         (document(vec![]), "Statement must not be empty"),
-        (json!({"Version": "1", "Statement": ok()}), "Statement must be a list"),
-        (document(vec![statement("allow", json!(RECORDS), json!(DOMAIN_A))]), "Statement[0].Effect must be \"Allow\" or \"Deny\", not \"allow\""),
-        (document(vec![json!({"Action": RECORDS, "Resource": DOMAIN_A})]), "Statement[0].Effect is missing"),
-        (document(vec![ok(), statement("Allow", json!("DescribeLiveStreamsNotifyRecords"), json!(DOMAIN_A))]), "Statement[1].Action \"DescribeLiveStreamsNotifyRecords\" must be \"*\" or start with a service prefix"),
-        (document(vec![statement("Allow", json!([RECORDS, ":x"]), json!(DOMAIN_A))]), "Statement[0].Action[1]"),
-        (document(vec![statement("Allow", json!([]), json!(DOMAIN_A))]), "Statement[0].Action must not be empty"),
-        (document(vec![statement("Allow", json!([1]), json!(DOMAIN_A))]), "Statement[0].Action[0] must be a string"),
-        (document(vec![statement("Allow", json!(RECORDS), json!("domain/a"))]), "Statement[0].Resource \"domain/a\" must be \"*\" or start with acs:"),
-        (document(vec![json!({"Effect": "Allow", "Action": RECORDS})]), "Statement[0].Resource is missing"),
-        (document(vec![json!({"Effect": "Allow", "Action": RECORDS, "Resource": "*", "Condition": {}})]), "Statement[0].Condition is not supported"),
-        (document(vec![json!({"Effect": "Allow", "Action": RECORDS, "Resource": "*", "Extra": 1})]), "Statement[0].Extra is not a field of a policy"),
-        (json!({"Version": "1", "Statement": [ok()], "Id": "x"}), "Id is not a field of a policy"),
+        (
+            json!({"Version": "1", "Statement": ok()}),
+            "Statement must be a list",
+        ),
+        (
+            json!({"Version": "1", "Statement": [ok()], "Id": "x"}),
+            "Id is not a field",
+        ),
     ];
     for (value, reason) in cases {
         let message = refusal(value.clone());
@@ -161,6 +168,69 @@ fn malformed_policies_are_refused_with_the_reason() {
             "{value} -> {message}, wanted {reason}"
         );
     }
+}
+
+#[test]
+fn malformed_statements_are_refused_with_the_reason() {
+    let allow = |action: Value, resource: Value| statement("Allow", action, resource);
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            statement("allow", json!(RECORDS), json!(DOMAIN_A)),
+            "Statement[0].Effect must be \"Allow\" or \"Deny\", not \"allow\"",
+        ),
+        (
+            json!({"Action": RECORDS, "Resource": DOMAIN_A}),
+            "Statement[0].Effect is missing",
+        ),
+        (
+            allow(json!("DescribeLiveStreamsNotifyRecords"), json!(DOMAIN_A)),
+            "Action \"DescribeLiveStreamsNotifyRecords\" must be \"*\" or start with a service",
+        ),
+        (
+            allow(json!([RECORDS, ":x"]), json!("*")),
+            "Statement[0].Action[1]",
+        ),
+        (
+            allow(json!([]), json!("*")),
+            "Statement[0].Action must not be empty",
+        ),
+        (
+            allow(json!([1]), json!("*")),
+            "Statement[0].Action[0] must be a string",
+        ),
+        (
+            allow(json!(RECORDS), json!({})),
+            "Statement[0].Resource must be a string",
+        ),
+        (
+            allow(json!(RECORDS), json!("domain/a")),
+            "Resource \"domain/a\" must be \"*\" or start with acs:",
+        ),
+        (
+            json!({"Effect": "Allow", "Action": RECORDS}),
+            "Statement[0].Resource is missing",
+        ),
+        (
+            json!({"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {}}),
+            "Statement[0].Condition is not supported",
+        ),
+        (
+            json!({"Effect": "Allow", "Action": "*", "Resource": "*", "Extra": 1}),
+            "Statement[0].Extra is not a field of a policy",
+        ),
+    ];
+    for (fields, reason) in cases {
+        let message = refusal(with_statement(fields.clone()));
+        assert!(
+            message.contains(reason),
+            "{fields} -> {message}, wanted {reason}"
+        );
+    }
+    let second = document(vec![
+        statement("Allow", json!("*"), json!("*")),
+        statement("Deny", json!("live"), json!("*")),
+    ]);
+    assert!(refusal(second).starts_with("Statement[1].Action \"live\""));
 }
 
 #[test]

@@ -31,12 +31,22 @@ impl RamStore for SqliteStore {
         };
         let row = user.clone();
         self.write(move |conn| {
-            require(conn, "SELECT 1 FROM accounts WHERE id = ?1", &row.account.0, "account")?;
+            require(
+                conn,
+                "SELECT 1 FROM accounts WHERE id = ?1",
+                &row.account.0,
+                "account",
+            )?;
             let inserted = conn
                 .execute(
-                    "INSERT INTO ram_users (id, account_id, name, created_at) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (account_id, name) DO NOTHING",
-                    params![row.id.0, row.account.0, row.name.as_str(), to_millis(row.created_at)],
+                    "INSERT INTO ram_users (id, account_id, name, created_at)
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, name) DO NOTHING",
+                    params![
+                        row.id.0,
+                        row.account.0,
+                        row.name.as_str(),
+                        to_millis(row.created_at)
+                    ],
                 )
                 .map_err(backend)?;
             match inserted {
@@ -251,7 +261,10 @@ fn user_by_id(conn: &Connection, id: &str) -> StorageResult<Option<RamUser>> {
 
 fn policies_of(conn: &Connection, user: &str) -> StorageResult<Vec<AttachedPolicy>> {
     let mut stmt = conn
-        .prepare("SELECT name, document, created_at FROM ram_policies WHERE ram_user_id = ?1 ORDER BY name")
+        .prepare(
+            "SELECT name, document, created_at FROM ram_policies
+             WHERE ram_user_id = ?1 ORDER BY name",
+        )
         .map_err(backend)?;
     let rows = stmt.query_map([user], policy_from_row).map_err(backend)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(backend)

@@ -16,10 +16,9 @@ fn name(text: &str) -> RamUserName {
 }
 
 fn policy() -> Policy {
-    Policy::parse(
-        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"live:Describe*","Resource":"*"}]}"#,
-    )
-    .expect("valid policy")
+    let allow = r#"{"Effect":"Allow","Action":"live:Describe*","Resource":"*"}"#;
+    let document = format!(r#"{{"Version":"1","Statement":[{allow}]}}"#);
+    Policy::parse(&document).expect("valid policy")
 }
 
 #[tokio::test]
@@ -55,76 +54,51 @@ async fn users_are_per_account_with_unique_names() {
     ));
 }
 
+/// A RAM user named `ops` with one key and the policy `read`.
+async fn user_with_key(store: &SqliteStore, account: &AccountId) -> (RamUser, AccessKey) {
+    let user = store.create_ram_user(account, &name("ops")).await;
+    let user = user.expect("user");
+    let key = store.create_ram_access_key(&user.id).await.expect("key");
+    let read = PolicyName::parse("read").expect("name");
+    let attached = store.attach_policy(&user.id, &read, &policy()).await;
+    attached.expect("attached");
+    (user, key)
+}
+
 #[tokio::test]
 async fn a_key_signs_for_its_user_or_its_account() {
     let (_dir, store, account) = store_with_account().await;
     let root = store.create_access_key(&account).await.expect("root key");
-    let user = store
-        .create_ram_user(&account, &name("ops"))
-        .await
-        .expect("user");
-    let key = store
-        .create_ram_access_key(&user.id)
-        .await
-        .expect("RAM key");
+    let (user, key) = user_with_key(&store, &account).await;
     assert_eq!(key.account, account);
-    store
-        .attach_policy(
-            &user.id,
-            &PolicyName::parse("read").expect("name"),
-            &policy(),
-        )
-        .await
-        .expect("attached");
 
-    assert_eq!(
-        store.key_owner(&root.id).await.expect("owner"),
-        Some(KeyOwner::Account)
-    );
+    let owner_of = |id: String| {
+        let store = store.clone();
+        async move { store.key_owner(&id).await.expect("owner") }
+    };
+    assert_eq!(owner_of(root.id).await, Some(KeyOwner::Account));
     let Some(KeyOwner::RamUser {
         user: owner,
         policies,
-    }) = store.key_owner(&key.id).await.expect("owner")
+    }) = owner_of(key.id.clone()).await
     else {
         panic!("a RAM key signs for its user")
     };
     assert_eq!(owner, user);
-    assert_eq!(policies.len(), 1);
-    assert_eq!(policies[0].policy, policy());
-    assert_eq!(store.key_owner("LTAInope").await.expect("owner"), None);
-    assert_eq!(
-        store.list_ram_access_keys(&user.id).await.expect("keys"),
-        vec![key.id.clone()]
-    );
-    assert_eq!(
-        store
-            .access_key(&key.id)
-            .await
-            .expect("key")
-            .map(|k| k.secret),
-        Some(key.secret)
-    );
+    let documents: Vec<_> = policies.into_iter().map(|p| p.policy).collect();
+    assert_eq!(documents, vec![policy()]);
+    assert_eq!(owner_of("LTAInope".into()).await, None);
+
+    let keys = store.list_ram_access_keys(&user.id).await.expect("keys");
+    assert_eq!(keys, vec![key.id.clone()]);
+    let stored = store.access_key(&key.id).await.expect("key");
+    assert_eq!(stored.map(|k| k.secret), Some(key.secret));
 }
 
 #[tokio::test]
 async fn deleting_a_user_deletes_its_keys_and_policies() {
     let (_dir, store, account) = store_with_account().await;
-    let user = store
-        .create_ram_user(&account, &name("ops"))
-        .await
-        .expect("user");
-    let key = store
-        .create_ram_access_key(&user.id)
-        .await
-        .expect("RAM key");
-    store
-        .attach_policy(
-            &user.id,
-            &PolicyName::parse("read").expect("name"),
-            &policy(),
-        )
-        .await
-        .expect("attached");
+    let (user, key) = user_with_key(&store, &account).await;
 
     store.delete_ram_user(&user.id).await.expect("deleted");
     assert_eq!(
