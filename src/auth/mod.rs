@@ -2,6 +2,7 @@
 //! replay guard), what that principal may do (RAM policies, see [`policy`]), and how often
 //! (per-user limits, see [`throttle`]).
 
+pub mod limits;
 pub mod nonce;
 pub mod policy;
 pub mod principal;
