@@ -2,7 +2,8 @@
 # Installs what the test suite needs when it is missing, and nothing when it is already there:
 #   - Debian packages nginx, libnginx-mod-rtmp and ffmpeg (the RTMP pipeline tests);
 #   - a Python venv at .venv (gitignored) with the official Alibaba Cloud SDKs and pytest,
-#     pinned in tests/sdk/requirements.txt.
+#     pinned in tests/sdk/requirements.txt;
+#   - Debian's chromium and npm's playwright-core (tests/console, the web console test).
 # Safe to run again and again; a second run takes well under a second.
 set -euo pipefail
 
@@ -81,6 +82,36 @@ install_python_venv() {
     echo "$wanted" >"$stamp"
 }
 
+# ---- Console test: Debian's chromium and npm's playwright-core ----------------------------------
+
+# The web console test drives /usr/bin/chromium through playwright-core, installed from the
+# committed package-lock.json into tests/console/node_modules (gitignored).
+install_console_test_deps() {
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    if [ ! -x /usr/bin/chromium ]; then
+        say "installing Debian package: chromium"
+        export DEBIAN_FRONTEND=noninteractive
+        "${sudo[@]}" apt-get update -q </dev/null
+        "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium </dev/null
+    else
+        say "Debian package present: chromium"
+    fi
+    local dir="$repo_root/tests/console"
+    local stamp="$dir/node_modules/.package-lock.sha256"
+    local wanted
+    wanted=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] \
+        && [ -f "$dir/node_modules/playwright-core/package.json" ]; then
+        say "npm packages present in tests/console/node_modules"
+        return 0
+    fi
+    say "installing npm packages into tests/console/node_modules"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error </dev/null
+    echo "$wanted" >"$stamp"
+}
+
 install_debian_packages
 install_python_venv
+install_console_test_deps
 say "done"

@@ -7,6 +7,7 @@
 #   4. cargo build (the livenotify binary)
 #   5. cargo nextest run + cargo test --doc (or plain cargo test without nextest)
 #   6. pytest tests/sdk -v, against target/debug/livenotify
+#   7. node --test tests/console: the web console in Debian's Chromium (playwright-core)
 #
 # Every step runs even when an earlier one failed (except that the SDK tests need the build),
 # so one run shows everything that is wrong. Exits non-zero when any step failed. The last
@@ -143,18 +144,42 @@ else
     sdk_failed=1
 fi
 
+# ---- Console tests (the web console in Chromium) --------------------------------------------
+
+console_passed=0
+console_failed=0
+if [ "$built" -eq 1 ]; then
+    console_ok=1
+    run_step "node --test tests/console" "$logs/console.log" \
+        env LIVENOTIFY_BIN="$target_dir/debug/livenotify" \
+        timeout --kill-after=30 600 node --test tests/console/console.test.mjs || console_ok=0
+    console_passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$logs/console.log" | tail -n 1)
+    console_failed=$(sed -n 's/^# \(fail\|cancelled\) \([0-9]*\)$/\2/p' "$logs/console.log" \
+        | awk '{ n += $1 } END { print n + 0 }')
+    console_passed=${console_passed:-0}
+    if [ "$console_ok" -eq 0 ] && [ "$console_failed" -eq 0 ]; then
+        console_failed=1
+    fi
+else
+    banner "node --test tests/console"
+    echo "skipped: the livenotify binary did not build"
+    failed_steps+=("node --test tests/console (not run)")
+    console_failed=1
+fi
+
 # ---- Summary --------------------------------------------------------------------------------
 
 banner "summary"
 printf 'gates (fmt, clippy, build): %d passed, %d failed\n' "$gate_passed" "$gate_failed"
 printf 'Rust tests:                 %d passed, %d failed\n' "$rust_passed" "$rust_failed"
 printf 'SDK tests (pytest):         %d passed, %d failed\n' "$sdk_passed" "$sdk_failed"
+printf 'Console tests (Chromium):   %d passed, %d failed\n' "$console_passed" "$console_failed"
 if [ "${#failed_steps[@]}" -gt 0 ]; then
     printf 'FAILED steps: %s\n' "$(IFS=';'; echo "${failed_steps[*]}" | sed 's/;/; /g')"
 fi
 printf 'logs: %s\n' "$logs"
-total_passed=$((gate_passed + rust_passed + sdk_passed))
-total_failed=$((gate_failed + rust_failed + sdk_failed))
+total_passed=$((gate_passed + rust_passed + sdk_passed + console_passed))
+total_failed=$((gate_failed + rust_failed + sdk_failed + console_failed))
 printf 'total: %d passed, %d failed\n' "$total_passed" "$total_failed"
 
 [ "${#failed_steps[@]}" -eq 0 ] && [ "$total_failed" -eq 0 ]

@@ -1,5 +1,6 @@
 //! `livenotify serve`: opens the store, makes sure an administrator can sign in, and runs the
-//! API, the ingest hooks and the delivery worker until a shutdown signal.
+//! API, the ingest hooks, the operator endpoints (`/metrics`, `/healthz`, `/readyz`), the web
+//! console and the delivery worker until a shutdown signal.
 
 use std::{
     path::{Path, PathBuf},
@@ -14,6 +15,7 @@ use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::ServeConfig;
 use crate::ingest::Ingest;
+use crate::ops::{Metrics, OpsState};
 use crate::storage::{sqlite::SqliteStore, Store};
 
 /// The file, in the data directory, holding the credentials created on first start.
@@ -40,6 +42,7 @@ pub async fn serve(
     bootstrap_admin(store.as_ref(), &config.data_dir).await?;
 
     let clock = Clock::system();
+    let metrics = Arc::new(Metrics::new()?);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let retention = tokio::spawn(crate::records::retention::run(
         Arc::clone(&store),
@@ -47,14 +50,23 @@ pub async fn serve(
         config.retention_days,
         shutdown_rx.clone(),
     ));
-    let (hooks, worker) = start_pipeline(&store, &clock, &config, &shutdown_rx)?;
+    let (hooks, worker) = start_pipeline(&store, &clock, &config, &shutdown_rx, &metrics)?;
 
+    let ops = crate::ops::router(OpsState {
+        store: Arc::clone(&store),
+        metrics: Arc::clone(&metrics),
+        clock: clock.clone(),
+    });
     let state = ApiState {
         auth: Arc::new(Authenticator::new(Arc::clone(&store), clock.clone())),
         store,
         clock,
+        metrics,
     };
-    let app = api::router(state).merge(hooks);
+    let app = api::router(state)
+        .merge(hooks)
+        .merge(ops)
+        .merge(crate::console::router());
     tracing::info!(addr = %listener.local_addr()?, data_dir = %config.data_dir.display(), "livenotify listening");
 
     axum::serve(listener, app)
@@ -76,6 +88,7 @@ fn start_pipeline(
     clock: &Clock,
     config: &ServeConfig,
     shutdown: &watch::Receiver<bool>,
+    metrics: &Arc<Metrics>,
 ) -> anyhow::Result<(axum::Router, tokio::task::JoinHandle<()>)> {
     let wake = Arc::new(tokio::sync::Notify::new());
     let ingest = Ingest::new(
@@ -83,6 +96,7 @@ fn start_pipeline(
         clock.clone(),
         config.hooks.clone(),
         Arc::clone(&wake),
+        Arc::clone(metrics),
     );
     tokio::spawn(crate::ingest::retention::run(
         Arc::clone(store),
@@ -97,6 +111,7 @@ fn start_pipeline(
         config.hooks.node.clone(),
         wake,
         shutdown.clone(),
+        Arc::clone(metrics),
     )?;
     Ok((crate::ingest::router(Arc::new(ingest)), worker))
 }

@@ -37,6 +37,8 @@ pub struct ApiState {
     pub store: Arc<dyn Store>,
     pub auth: Arc<Authenticator>,
     pub clock: Clock,
+    /// Requests by action and code, and the record query's store latency.
+    pub metrics: Arc<crate::ops::Metrics>,
 }
 
 /// The RPC routes, ready to merge into the server's router.
@@ -77,12 +79,14 @@ async fn handle(
     let params = match Params::from_request(&incoming) {
         Ok(params) => params,
         Err(error) => {
+            state.metrics.api_request("unknown", &error.code());
             return reject(Format::Json, &request_id, &host_id, "", &incoming, error);
         }
     };
     let format = Format::from_param(params.get("Format"));
     let action = action_name(&headers, &params);
     let outcome = serve(&state, &incoming, &headers, &params).await;
+    count(&state, action, &outcome);
     match outcome {
         Ok((action, body)) => {
             tracing::debug!(request_id, action, "api request served");
@@ -119,6 +123,18 @@ async fn serve(
         return Err(ApiError::Forbidden);
     }
     Ok((action.name(), body))
+}
+
+/// Counts the request by action (`unknown` for a name livenotify does not serve, so clients
+/// cannot grow the label set) and code (`OK` for a success).
+fn count<T>(state: &ApiState, action: Option<&str>, outcome: &Result<T, ApiError>) {
+    let action = action
+        .and_then(actions::Action::find)
+        .map_or("unknown", actions::Action::name);
+    match outcome {
+        Ok(_) => state.metrics.api_request(action, "OK"),
+        Err(error) => state.metrics.api_request(action, &error.code()),
+    }
 }
 
 fn action_name<'a>(headers: &'a HeaderMap, params: &'a Params) -> Option<&'a str> {

@@ -2,6 +2,7 @@
 //! directly, `records` (query through the API, import, export) and `migrate`.
 
 mod admin;
+mod follow;
 mod records;
 
 use std::{path::PathBuf, process::ExitCode};

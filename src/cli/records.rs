@@ -1,15 +1,17 @@
 //! `livenotify records`: list records through the API (as a customer would), or import and
 //! export files in the API's JSON shape directly on the store.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{io::BufWriter, path::PathBuf, sync::Arc};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::follow::Follower;
 use crate::client::ApiClient;
 use crate::domain::{format_utc_seconds, parse_utc_seconds, DomainName};
+use crate::ops::progress::{CountingWriter, Progress, Unit};
 use crate::records::{export, import};
 use crate::storage::{IdentityStore, RecordFilter, Store};
 
@@ -74,6 +76,18 @@ struct QueryArgs {
     /// Print the records as JSON, one per line.
     #[arg(long)]
     json: bool,
+    /// Keep printing new records as they arrive, until interrupted (Ctrl-C).
+    #[arg(long, conflicts_with_all = ["since", "start", "end"])]
+    follow: bool,
+    /// With --follow: how many seconds back each poll looks; a record stored later than this
+    /// after its NotifyTime is not shown.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60,
+        requires = "follow"
+    )]
+    follow_window: u32,
 }
 
 pub async fn run(args: RecordsArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
@@ -82,7 +96,11 @@ pub async fn run(args: RecordsArgs, data_dir: Option<PathBuf>) -> anyhow::Result
             let store = super::open_store(data_dir)?;
             store.set_writer_cache(IMPORT_CACHE_MIB)?;
             let store: Arc<dyn Store> = Arc::new(store);
-            let count = import::import_file(store, &file).await?;
+            let size = std::fs::metadata(&file).map(|m| m.len()).ok();
+            let progress = Progress::start("import", size, Unit::Bytes);
+            let count = import::import_file_counting(store, &file, progress.counter()).await;
+            progress.finish();
+            let count = count?;
             println!("{}", serde_json::json!({ "Imported": count, "File": file }));
             Ok(())
         }
@@ -117,21 +135,22 @@ async fn run_export(
         stream_name: None,
         result: None,
     };
+    let progress = Progress::start("export", None, Unit::Records);
+    let lines = progress.counter();
     let count = match output {
         Some(path) => {
             let file = std::fs::File::create(&path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
-            export::export(store, &filter, &mut std::io::BufWriter::new(file)).await?
+            let mut out = BufWriter::new(CountingWriter::new(file, lines));
+            export::export(store, &filter, &mut out).await
         }
         None => {
-            export::export(
-                store,
-                &filter,
-                &mut std::io::BufWriter::new(std::io::stdout().lock()),
-            )
-            .await?
+            let mut out = BufWriter::new(CountingWriter::new(std::io::stdout().lock(), lines));
+            export::export(store, &filter, &mut out).await
         }
     };
+    progress.finish();
+    let count = count?;
     eprintln!("exported {count} records");
     Ok(())
 }
@@ -143,24 +162,18 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
     let Some(domain) = &args.domain else {
         bail!("--domain is required");
     };
-    let (start, end) = time_range(&args, OffsetDateTime::now_utc())?;
     let client = ApiClient::new(&args.endpoint, key_id, secret)?;
-
-    let mut base = vec![
-        ("DomainName".to_string(), domain.clone()),
-        ("StartTime".to_string(), start),
-        ("EndTime".to_string(), end),
-        ("PageSize".to_string(), "500".to_string()),
-    ];
-    for (name, value) in [
-        ("AppName", &args.app),
-        ("StreamName", &args.stream),
-        ("Status", &args.status),
-    ] {
-        if let Some(value) = value {
-            base.push((name.to_string(), value.clone()));
-        }
+    if args.follow {
+        let filters = filters(domain, &args);
+        let follower = Follower::new(client, filters, args.follow_window, args.json);
+        return follower.run().await;
     }
+    let (start, end) = time_range(&args, OffsetDateTime::now_utc())?;
+
+    let mut base = filters(domain, &args);
+    base.push(("StartTime".to_string(), start));
+    base.push(("EndTime".to_string(), end));
+    base.push(("PageSize".to_string(), "500".to_string()));
 
     let mut printer = Printer::new(args.json);
     for page in 1u32.. {
@@ -181,6 +194,21 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
     }
     printer.finish();
     Ok(())
+}
+
+/// The query's domain and optional app, stream and status filters.
+fn filters(domain: &str, args: &QueryArgs) -> Vec<(String, String)> {
+    let mut params = vec![("DomainName".to_string(), domain.to_string())];
+    for (name, value) in [
+        ("AppName", &args.app),
+        ("StreamName", &args.stream),
+        ("Status", &args.status),
+    ] {
+        if let Some(value) = value {
+            params.push((name.to_string(), value.clone()));
+        }
+    }
+    params
 }
 
 fn time_range(args: &QueryArgs, now: OffsetDateTime) -> anyhow::Result<(String, String)> {

@@ -11,6 +11,7 @@ use super::sender::{Exchange, Sender};
 use crate::api::error_chain;
 use crate::clock::Clock;
 use crate::domain::NotifyResult;
+use crate::ops::Metrics;
 use crate::storage::queue::{AttemptReport, ClaimedDelivery, NextStep, StreamEvent};
 use crate::storage::{NewNotifyRecord, NotifyUrlConfig, Store};
 
@@ -20,6 +21,8 @@ pub struct Attempts {
     pub sender: Sender,
     pub retry: RetryPolicy,
     pub clock: Clock,
+    /// Attempts by result, their latency, and how deliveries leave the queue.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Attempts {
@@ -46,6 +49,7 @@ impl Attempts {
                     domain = %event.domain.name,
                     "callback configuration removed; delivery dropped",
                 );
+                self.metrics.delivery_finished("dropped");
                 AttemptReport {
                     seq: claimed.seq,
                     lease: claimed.lease.clone(),
@@ -90,6 +94,7 @@ impl Attempts {
         };
         let next = self.next_step(number, &exchange);
         log_outcome(event, number, &exchange, next, self.clock.now());
+        self.count(&exchange, next);
 
         let record = NewNotifyRecord {
             domain_id: event.domain.id,
@@ -117,6 +122,15 @@ impl Attempts {
             lease: claimed.lease.clone(),
             record: Some(record),
             next,
+        }
+    }
+
+    fn count(&self, exchange: &Exchange, next: NextStep) {
+        self.metrics.attempt(exchange.success, exchange.latency);
+        match next {
+            NextStep::Finish if exchange.success => self.metrics.delivery_finished("delivered"),
+            NextStep::Finish => self.metrics.delivery_finished("gave_up"),
+            NextStep::RetryAt(_) => {}
         }
     }
 

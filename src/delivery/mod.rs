@@ -25,10 +25,12 @@ pub use config::{DeliveryConfig, DeliveryFileConfig, DeliveryOverrides};
 pub use sender::SenderError;
 
 use crate::clock::Clock;
+use crate::ops::Metrics;
 use crate::storage::Store;
 
 /// Starts the worker on the current runtime; it runs until `shutdown` turns true and then
-/// drains. `wake` is notified by ingest whenever it queues an event.
+/// drains. `wake` is notified by ingest whenever it queues an event; attempts are counted in
+/// `metrics`.
 pub fn spawn(
     store: Arc<dyn Store>,
     config: DeliveryConfig,
@@ -36,6 +38,7 @@ pub fn spawn(
     node: String,
     wake: Arc<Notify>,
     shutdown: watch::Receiver<bool>,
+    metrics: Arc<Metrics>,
 ) -> Result<tokio::task::JoinHandle<()>, SenderError> {
     let policy = target::TargetPolicy {
         allow_private: config.allow_private_targets,
@@ -45,6 +48,7 @@ pub fn spawn(
         sender: sender::Sender::new(policy, config.timeout)?,
         retry: config.retry.clone(),
         clock,
+        metrics,
     };
     if config.allow_private_targets {
         tracing::warn!("callbacks may go to private, loopback and link-local addresses");

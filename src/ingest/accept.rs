@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use super::config::IngestConfig;
 use super::hook::{HookError, HookEvent};
 use crate::clock::Clock;
+use crate::ops::Metrics;
 use crate::storage::queue::{Enqueued, PublishSession, StreamEvent};
 use crate::storage::{IngestDomain, Store};
 
@@ -82,6 +83,7 @@ pub struct Ingest {
     config: IngestConfig,
     wake: Arc<Notify>,
     counters: IngestCounters,
+    metrics: Arc<Metrics>,
 }
 
 impl Ingest {
@@ -91,6 +93,7 @@ impl Ingest {
         clock: Clock,
         config: IngestConfig,
         wake: Arc<Notify>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             store,
@@ -98,7 +101,13 @@ impl Ingest {
             config,
             wake,
             counters: IngestCounters::default(),
+            metrics,
         }
+    }
+
+    /// Where hook calls are counted by source and outcome.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     pub fn config(&self) -> &IngestConfig {

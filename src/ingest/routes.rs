@@ -17,6 +17,7 @@ use serde_json::json;
 use super::accept::{Acceptance, Ingest};
 use super::hook::{HookError, HookEvent, HookQuery};
 use super::sources::{generic, nginx_rtmp, srs};
+use crate::storage::queue::EventSource;
 
 /// Hook bodies are a few hundred bytes; anything near this is not a hook.
 const MAX_HOOK_BODY: usize = 64 * 1024;
@@ -39,7 +40,7 @@ async fn nginx_rtmp_hook(
     body: Bytes,
 ) -> Response {
     let query = HookQuery::parse(query.as_deref());
-    let outcome = handle(&ingest, &query, &headers, || {
+    let outcome = handle(&ingest, EventSource::NginxRtmp, &query, &headers, || {
         nginx_rtmp::parse(&body, &query)
     })
     .await;
@@ -57,7 +58,8 @@ async fn srs_hook(
     body: Bytes,
 ) -> Response {
     let query = HookQuery::parse(query.as_deref());
-    let outcome = handle(&ingest, &query, &headers, || srs::parse(&body, &query)).await;
+    let parse = || srs::parse(&body, &query);
+    let outcome = handle(&ingest, EventSource::Srs, &query, &headers, parse).await;
     match outcome {
         Ok(_) => (StatusCode::OK, Json(json!({ "code": 0 }))).into_response(),
         Err(error) => {
@@ -75,7 +77,7 @@ async fn generic_hook(
     body: Bytes,
 ) -> Response {
     let query = HookQuery::parse(query.as_deref());
-    let outcome = handle(&ingest, &query, &headers, || {
+    let outcome = handle(&ingest, EventSource::Generic, &query, &headers, || {
         generic::parse(&body, &query).map(Some)
     })
     .await;
@@ -91,8 +93,36 @@ async fn generic_hook(
     }
 }
 
-/// Checks the token, parses the body, applies `?node=` and accepts the event.
+/// Accepts the hook (see [`accept_hook`]), then logs and counts it by source and outcome.
 async fn handle(
+    ingest: &Ingest,
+    source: EventSource,
+    query: &HookQuery,
+    headers: &HeaderMap,
+    parse: impl FnOnce() -> Result<Option<HookEvent>, HookError>,
+) -> Result<Acceptance, HookError> {
+    let outcome = accept_hook(ingest, query, headers, parse).await;
+    let label = match &outcome {
+        Err(HookError::Store(cause)) => {
+            let cause = crate::api::error_chain(cause);
+            tracing::error!(error = %cause, "cannot store a hook event; the hook is refused");
+            "store_error"
+        }
+        Err(error) => {
+            tracing::debug!(error = %error, "hook refused");
+            match error {
+                HookError::Forbidden => "forbidden",
+                _ => "bad_request",
+            }
+        }
+        Ok(acceptance) => acceptance.as_str(),
+    };
+    ingest.metrics().hook(source.as_str(), label);
+    outcome
+}
+
+/// Checks the token, parses the body, applies `?node=` and accepts the event.
+async fn accept_hook(
     ingest: &Ingest,
     query: &HookQuery,
     headers: &HeaderMap,
@@ -105,16 +135,7 @@ async fn handle(
             hook.node = Some(node.clone());
         }
     }
-    let outcome = ingest.accept(hook).await;
-    match &outcome {
-        Err(HookError::Store(cause)) => {
-            let cause = crate::api::error_chain(cause);
-            tracing::error!(error = %cause, "cannot store a hook event; the hook is refused");
-        }
-        Err(error) => tracing::debug!(error = %error, "hook refused"),
-        Ok(_) => {}
-    }
-    outcome
+    ingest.accept(hook).await
 }
 
 /// When a hook token is configured, the hook must carry it as `?token=` or as a bearer token.

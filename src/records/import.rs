@@ -6,13 +6,14 @@ use std::{
     collections::HashMap,
     io::{BufRead, BufReader, Read},
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{atomic::AtomicU64, Arc},
 };
 
 use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::shape::{parse_record, records_in};
+use crate::ops::progress::CountingReader;
 use crate::storage::{ImportBatch, NewNotifyRecord, StorageError, Store};
 
 /// Records sent to the store at a time.
@@ -54,6 +55,16 @@ fn list(lines: &[BadLine]) -> String {
 
 /// Imports `path`; returns how many records were stored.
 pub async fn import_file(store: Arc<dyn Store>, path: &Path) -> Result<u64, ImportError> {
+    import_file_counting(store, path, Arc::default()).await
+}
+
+/// Imports `path` like [`import_file`], adding the bytes read to `bytes_read` as it goes
+/// (for a progress report).
+pub async fn import_file_counting(
+    store: Arc<dyn Store>,
+    path: &Path,
+    bytes_read: Arc<AtomicU64>,
+) -> Result<u64, ImportError> {
     let domains: HashMap<String, i64> = store
         .list_domains(None)
         .await?
@@ -67,7 +78,7 @@ pub async fn import_file(store: Arc<dyn Store>, path: &Path) -> Result<u64, Impo
         tokio::spawn(async move { store.import_records(rx).await })
     };
     let file = path.to_path_buf();
-    let parsed = tokio::task::spawn_blocking(move || parse_file(&file, &domains, tx))
+    let parsed = tokio::task::spawn_blocking(move || parse_file(&file, &domains, tx, bytes_read))
         .await
         .map_err(|e| ImportError::Store(StorageError::Backend(Box::new(e))))?;
 
@@ -84,6 +95,7 @@ fn parse_file(
     path: &Path,
     domains: &HashMap<String, i64>,
     tx: mpsc::Sender<ImportBatch>,
+    bytes_read: Arc<AtomicU64>,
 ) -> Result<(), ImportError> {
     let read_error = |source| ImportError::Read {
         path: path.to_path_buf(),
@@ -97,7 +109,8 @@ fn parse_file(
     };
 
     if is_line_delimited(path).map_err(read_error)? {
-        let reader = BufReader::new(std::fs::File::open(path).map_err(read_error)?);
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let reader = BufReader::new(CountingReader::new(file, bytes_read));
         for (index, line) in reader.lines().enumerate() {
             let line = line.map_err(read_error)?;
             if !line.trim().is_empty() {
@@ -106,8 +119,8 @@ fn parse_file(
         }
     } else {
         let mut text = String::new();
-        std::fs::File::open(path)
-            .map_err(read_error)?
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        CountingReader::new(file, bytes_read)
             .take(MAX_DOCUMENT_BYTES)
             .read_to_string(&mut text)
             .map_err(read_error)?;

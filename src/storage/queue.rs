@@ -194,6 +194,26 @@ pub trait QueueStore: Send + Sync {
     async fn count_events(&self) -> StorageResult<u64>;
     /// Deletes events received before `before` whose delivery has finished.
     async fn prune_events(&self, before: OffsetDateTime) -> StorageResult<u64>;
+    /// How many deliveries are queued or in flight, and when the oldest of their events was
+    /// accepted (`None` when the queue is empty). Read by `/metrics` at scrape time.
+    async fn queue_backlog(&self) -> StorageResult<QueueBacklog>;
+    /// The schema version the store is at and the one this build expects. Read by `/readyz`;
+    /// a failure means the store is unreachable.
+    async fn schema_status(&self) -> StorageResult<SchemaStatus>;
+}
+
+/// The delivery queue at one instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueBacklog {
+    pub depth: u64,
+    pub oldest_received_at: Option<OffsetDateTime>,
+}
+
+/// The store's schema version against the one this build migrates to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SchemaStatus {
+    pub found: u64,
+    pub expected: u64,
 }
 
 #[cfg(test)]

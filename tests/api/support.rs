@@ -45,6 +45,7 @@ impl TestApp {
             auth: Arc::new(Authenticator::new(Arc::clone(&shared), clock.clone())),
             store: shared,
             clock: clock.clone(),
+            metrics: Arc::new(livenotify::ops::Metrics::new().expect("metrics")),
         };
         let router = api::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -1,5 +1,6 @@
 //! The actions the API serves, one file per family, and the table that routes to them.
 
+mod notify_domains;
 mod notify_records;
 mod notify_url_config;
 
@@ -20,6 +21,8 @@ pub enum Action {
     SetLiveStreamsNotifyUrlConfig,
     DescribeLiveStreamsNotifyUrlConfig,
     DeleteLiveStreamsNotifyUrlConfig,
+    /// A livenotify extension: the caller's ingest domains (for the web console).
+    DescribeLiveNotifyDomains,
 }
 
 impl Action {
@@ -28,6 +31,7 @@ impl Action {
         Action::SetLiveStreamsNotifyUrlConfig,
         Action::DescribeLiveStreamsNotifyUrlConfig,
         Action::DeleteLiveStreamsNotifyUrlConfig,
+        Action::DescribeLiveNotifyDomains,
     ];
 
     /// The action named `name` (case-sensitive, as Alibaba's gateway is).
@@ -44,6 +48,7 @@ impl Action {
             Self::SetLiveStreamsNotifyUrlConfig => "SetLiveStreamsNotifyUrlConfig",
             Self::DescribeLiveStreamsNotifyUrlConfig => "DescribeLiveStreamsNotifyUrlConfig",
             Self::DeleteLiveStreamsNotifyUrlConfig => "DeleteLiveStreamsNotifyUrlConfig",
+            Self::DescribeLiveNotifyDomains => "DescribeLiveNotifyDomains",
         }
     }
 }
@@ -68,6 +73,7 @@ pub async fn dispatch(
         Action::DeleteLiveStreamsNotifyUrlConfig => {
             notify_url_config::delete(state, caller, params).await
         }
+        Action::DescribeLiveNotifyDomains => notify_domains::describe(state, caller).await,
     }
 }
 

@@ -48,7 +48,10 @@ pub async fn describe(
         page_size: parsed.page_size,
         page_number: parsed.page_number,
     };
-    let page = state.store.query_records(&query).await?;
+    let started = std::time::Instant::now();
+    let page = state.store.query_records(&query).await;
+    state.metrics.storage("query_records", started.elapsed());
+    let page = page?;
 
     let records: Vec<Value> = page.records.iter().map(record_json).collect();
     let total_page = page.total.div_ceil(u64::from(parsed.page_size));

@@ -10,7 +10,7 @@ use super::{backend, from_millis, identity::domain_from_row, to_millis, SqliteSt
 use crate::domain::NotifyType;
 use crate::storage::queue::{
     pair, AttemptReport, Claim, ClaimedDelivery, Duplicate, Enqueued, EventSource, LeaseToken,
-    NextStep, PublishSession, QueueStore, SessionTail, StreamEvent,
+    NextStep, PublishSession, QueueBacklog, QueueStore, SchemaStatus, SessionTail, StreamEvent,
 };
 use crate::storage::StorageResult;
 
@@ -71,6 +71,36 @@ impl QueueStore for SqliteStore {
     async fn count_events(&self) -> StorageResult<u64> {
         self.read(|conn| count(conn, "SELECT count(*) FROM stream_events"))
             .await
+    }
+
+    async fn queue_backlog(&self) -> StorageResult<QueueBacklog> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT count(*), min(e.received_at) FROM deliveries d
+                 JOIN stream_events e ON e.id = d.event_id",
+                [],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Option<i64>>(1)?)),
+            )
+            .map(|(depth, oldest)| QueueBacklog {
+                depth: depth.max(0) as u64,
+                oldest_received_at: oldest.map(from_millis),
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn schema_status(&self) -> StorageResult<SchemaStatus> {
+        let found = self
+            .read(|conn| {
+                conn.pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0))
+                    .map_err(backend)
+            })
+            .await?;
+        Ok(SchemaStatus {
+            found: found.max(0) as u64,
+            expected: super::schema_version() as u64,
+        })
     }
 
     async fn prune_events(&self, before: OffsetDateTime) -> StorageResult<u64> {
