@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing, and nothing when it is already there:
-#   - Debian packages nginx, libnginx-mod-rtmp and ffmpeg (the RTMP pipeline tests);
+#   - Debian packages nginx, libnginx-mod-rtmp and ffmpeg (the RTMP pipeline tests), and wrk
+#     (the yardstick of livenotify-bench);
 #   - a Python venv at .venv (gitignored) with the official Alibaba Cloud SDKs and pytest,
 #     pinned in tests/sdk/requirements.txt;
 #   - Debian's chromium and npm's playwright-core (tests/console, the web console test).
@@ -13,7 +14,7 @@ cd "$repo_root"
 venv="$repo_root/.venv"
 requirements="$repo_root/tests/sdk/requirements.txt"
 python_bin=${PYTHON:-python3}
-apt_packages=(nginx libnginx-mod-rtmp ffmpeg)
+apt_packages=(nginx libnginx-mod-rtmp ffmpeg wrk)
 
 say() { printf '[install-test-deps] %s\n' "$*"; }
 

@@ -70,6 +70,12 @@ if gate "cargo build" "$logs/build.log" cargo build --bin livenotify; then
     built=1
 fi
 
+# The benchmark tool at its tiny size, so it cannot rot; figures are not checked and
+# BENCHMARKS.md is left alone.
+run_step "livenotify-bench --scale tiny" "$logs/bench.log" bash -c \
+    'cargo build --bins && "$0/debug/livenotify-bench" --scale tiny --no-write --work "$0/bench"' \
+    "$target_dir" || true
+
 # ---- Rust tests -----------------------------------------------------------------------------
 
 # Sums "N passed" / "N failed" from cargo test's "test result:" lines or nextest's summary.

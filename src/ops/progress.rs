@@ -108,8 +108,8 @@ impl Report {
         while stopped.recv_timeout(BAR_TICK).is_err_and(is_timeout) {
             bar.set_position(self.done.load(Ordering::Relaxed));
         }
-        bar.set_position(self.done.load(Ordering::Relaxed));
-        bar.finish();
+        bar.finish_and_clear();
+        eprintln!("{}", self.line(true));
     }
 
     fn plain(self, stopped: mpsc::Receiver<()>) {

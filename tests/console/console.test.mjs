@@ -120,6 +120,7 @@ test("a callback configuration edited in the console is what the API returns", a
   assert.equal(api.LiveStreamsNotifyConfig.NotifyAuthKey, "Ab12345678901234Cd");
   const row = page.locator(`#domain-table tr[data-domain="${DOMAIN}"]`);
   await assert.doesNotReject(row.getByText("new-callbacks?tenant=7").waitFor());
+  await page.screenshot({ path: join(screenshotDir(), "domains.png"), fullPage: true });
 
   await page.fill("#cfg-auth-key", "short");
   await page.click("#config-form button[type=submit]");

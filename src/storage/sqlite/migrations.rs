@@ -157,6 +157,12 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (ram_user_id, name)
     );
     "#,
+    // 5: records by domain, app and time, so an AppName query counts its partial hours
+    // from the index alone instead of reading every record of the domain in those hours.
+    r#"
+    CREATE INDEX notify_records_by_app
+        ON notify_records(domain_id, app_name, notify_time);
+    "#,
 ];
 
 /// Brings the schema to the newest version inside one transaction per step.

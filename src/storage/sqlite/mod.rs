@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file in the data directory, in WAL mode, with one writer
 //! connection (SQLite serialises writers anyway) and a small pool of readers.
 
+mod group_commit;
 mod identity;
 mod migrations;
 mod notify_config;
@@ -26,6 +27,9 @@ pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
     path: PathBuf,
+    /// Hook events waiting for their group commit, and attempt outcomes waiting for theirs.
+    enqueues: Arc<group_commit::Group<queue::EnqueueJob>>,
+    completions: Arc<group_commit::Group<queue::CompleteJob>>,
 }
 
 const DATABASE_FILE: &str = "livenotify.db";
@@ -54,6 +58,8 @@ impl SqliteStore {
             writer: Arc::new(Mutex::new(writer)),
             readers,
             path,
+            enqueues: group_commit::Group::new(true),
+            completions: group_commit::Group::new(false),
         })
     }
 

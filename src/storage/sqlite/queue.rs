@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
 
+use super::group_commit::Job;
 use super::{backend, from_millis, identity::domain_from_row, to_millis, SqliteStore};
 use crate::domain::NotifyType;
 use crate::storage::queue::{
@@ -20,7 +21,7 @@ const PRUNE_BATCH: i64 = 5_000;
 #[async_trait]
 impl QueueStore for SqliteStore {
     async fn enqueue_event(&self, event: StreamEvent) -> StorageResult<Enqueued> {
-        self.write(move |conn| enqueue_durably(conn, event)).await
+        self.grouped(&self.enqueues, EnqueueJob(event)).await
     }
 
     async fn claim_deliveries(&self, claim: &Claim) -> StorageResult<Vec<ClaimedDelivery>> {
@@ -29,7 +30,7 @@ impl QueueStore for SqliteStore {
     }
 
     async fn complete_attempt(&self, report: AttemptReport) -> StorageResult<bool> {
-        self.write(move |conn| complete(conn, &report)).await
+        self.grouped(&self.completions, CompleteJob(report)).await
     }
 
     async fn release_claims(&self, claims: Vec<(i64, LeaseToken)>) -> StorageResult<()> {
@@ -135,31 +136,38 @@ fn count(conn: &Connection, sql: &str) -> StorageResult<u64> {
         .map_err(backend)
 }
 
-/// Commits the event with `synchronous = FULL`, so an acknowledged event survives a power
-/// loss, not only a crash of the process; the writer goes back to `NORMAL` afterwards.
-fn enqueue_durably(conn: &mut Connection, event: StreamEvent) -> StorageResult<Enqueued> {
-    conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(backend)?;
-    let outcome = enqueue(conn, event);
-    let restored = conn.pragma_update(None, "synchronous", "NORMAL");
-    let outcome = outcome?;
-    restored.map_err(backend)?;
-    Ok(outcome)
+/// An event and its delivery, committed in a group with `synchronous = FULL`, so an
+/// acknowledged event survives a power loss, not only a crash of the process.
+pub(super) struct EnqueueJob(StreamEvent);
+
+impl Job for EnqueueJob {
+    type Output = Enqueued;
+    fn apply(self, conn: &Connection) -> StorageResult<Enqueued> {
+        enqueue(conn, self.0)
+    }
 }
 
-fn enqueue(conn: &mut Connection, mut event: StreamEvent) -> StorageResult<Enqueued> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)?;
-    if seen_source_id(&tx, &event)? {
+/// An attempt's notify record and the delivery's next step, committed in a group.
+pub(super) struct CompleteJob(AttemptReport);
+
+impl Job for CompleteJob {
+    type Output = bool;
+    fn apply(self, conn: &Connection) -> StorageResult<bool> {
+        complete(conn, &self.0)
+    }
+}
+
+/// Queues the event inside the caller's transaction.
+fn enqueue(tx: &Connection, mut event: StreamEvent) -> StorageResult<Enqueued> {
+    if seen_source_id(tx, &event)? {
         return Ok(Enqueued::Duplicate(Duplicate::RepeatedEventId));
     }
-    let tail = session_tail(&tx, &event)?;
+    let tail = session_tail(tx, &event)?;
     if let Err(duplicate) = pair(&mut event, tail) {
         return Ok(Enqueued::Duplicate(duplicate));
     }
 
-    insert_event(&tx, &event)?;
+    insert_event(tx, &event)?;
     tx.execute(
         "INSERT INTO deliveries (event_id, domain_id, app_name, stream_name, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -172,14 +180,13 @@ fn enqueue(conn: &mut Connection, mut event: StreamEvent) -> StorageResult<Enque
         ],
     )
     .map_err(backend)?;
-    tx.commit().map_err(backend)?;
     Ok(Enqueued::Queued {
         event_id: event.id,
         paired_with: event.paired_with,
     })
 }
 
-fn seen_source_id(tx: &Transaction<'_>, event: &StreamEvent) -> StorageResult<bool> {
+fn seen_source_id(tx: &Connection, event: &StreamEvent) -> StorageResult<bool> {
     let Some(source_id) = &event.source_event_id else {
         return Ok(false);
     };
@@ -193,7 +200,7 @@ fn seen_source_id(tx: &Transaction<'_>, event: &StreamEvent) -> StorageResult<bo
     .map_err(backend)
 }
 
-fn session_tail(tx: &Transaction<'_>, event: &StreamEvent) -> StorageResult<Option<SessionTail>> {
+fn session_tail(tx: &Connection, event: &StreamEvent) -> StorageResult<Option<SessionTail>> {
     let session = &event.session;
     tx.query_row(
         "SELECT id, action, client_ip, usrargs FROM stream_events
@@ -218,7 +225,7 @@ fn session_tail(tx: &Transaction<'_>, event: &StreamEvent) -> StorageResult<Opti
     .map_err(backend)
 }
 
-fn insert_event(tx: &Transaction<'_>, event: &StreamEvent) -> StorageResult<()> {
+fn insert_event(tx: &Connection, event: &StreamEvent) -> StorageResult<()> {
     tx.execute(
         "INSERT INTO stream_events (id, domain_id, app_name, stream_name, client_id, action,
              client_ip, usrargs, node, height, width, event_time, received_at, source,
@@ -343,10 +350,10 @@ fn notify_type(row: &Row<'_>, index: usize) -> rusqlite::Result<NotifyType> {
     })
 }
 
-fn complete(conn: &mut Connection, report: &AttemptReport) -> StorageResult<bool> {
-    let tx = conn.transaction().map_err(backend)?;
+/// Stores the attempt inside the caller's transaction.
+fn complete(tx: &Connection, report: &AttemptReport) -> StorageResult<bool> {
     if let Some(record) = &report.record {
-        super::records::insert_into(&tx, std::slice::from_ref(record))?;
+        super::records::insert_into(tx, std::slice::from_ref(record))?;
     }
     let changed = match report.next {
         NextStep::Finish => tx.execute(
@@ -361,7 +368,6 @@ fn complete(conn: &mut Connection, report: &AttemptReport) -> StorageResult<bool
         ),
     }
     .map_err(backend)?;
-    tx.commit().map_err(backend)?;
     Ok(changed > 0)
 }
 

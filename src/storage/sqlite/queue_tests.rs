@@ -281,3 +281,36 @@ fn filter() -> RecordFilter {
         result: None,
     }
 }
+
+#[tokio::test]
+async fn concurrent_enqueues_share_commits_and_each_gets_its_own_answer() {
+    let (_dir, store, domain) = store_with_domain().await;
+    let store = std::sync::Arc::new(store);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..64 {
+        let (store, domain) = (std::sync::Arc::clone(&store), domain.clone());
+        tasks.spawn(async move {
+            let mut e = event(
+                &domain,
+                &format!("e{i}"),
+                &format!("s{}", i % 8),
+                NotifyType::Publish,
+            );
+            // Every event repeats one of eight source ids: only the first of each is queued.
+            e.source_event_id = Some(format!("src-{}", i % 8));
+            store.enqueue_event(e).await.expect("enqueue")
+        });
+    }
+    let mut queued = 0;
+    let mut duplicates = 0;
+    while let Some(outcome) = tasks.join_next().await {
+        match outcome.expect("task") {
+            Enqueued::Queued { .. } => queued += 1,
+            Enqueued::Duplicate(Duplicate::RepeatedEventId) => duplicates += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((queued, duplicates), (8, 56));
+    assert_eq!(store.count_events().await.expect("count"), 8);
+    assert_eq!(store.queued_deliveries().await.expect("count"), 8);
+}

@@ -149,7 +149,7 @@ fn hourly(
 }
 
 /// Adds freshly inserted records to the hourly counts.
-pub(super) fn add(tx: &Transaction<'_>, records: &[NewNotifyRecord]) -> StorageResult<()> {
+pub(super) fn add(tx: &Connection, records: &[NewNotifyRecord]) -> StorageResult<()> {
     let mut by_domain: HashMap<(i64, i64, bool), i64> = HashMap::new();
     let mut by_app: HashMap<(i64, &str, i64, bool), i64> = HashMap::new();
     for r in records {
