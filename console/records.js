@@ -33,6 +33,9 @@ export class RecordsPage {
     this.page = 1;
     this.totalPages = 0;
     this.records = [];
+    // Bumped by every page load and every chart; an answer to an older one is dropped.
+    this.generation = 0;
+    this.chartGeneration = 0;
     this.setRange(60);
     $("filters").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -75,15 +78,18 @@ export class RecordsPage {
 
   async load(page) {
     message("");
+    const generation = ++this.generation;
     const params = { ...this.params(), PageNumber: String(page), PageSize: $("f-page-size").value };
     let answer;
     try {
       answer = await call(this.credentials, "DescribeLiveStreamsNotifyRecords", params);
     } catch (error) {
+      if (generation !== this.generation) return false;
       message(explain(error));
       this.show([], 0, 0, 1);
       return false;
     }
+    if (generation !== this.generation) return false;
     const records = answer.NotifyRecordsInfo.LiveStreamNotifyRecordsInfo || [];
     this.show(records, answer.TotalNum, answer.TotalPage, answer.PageNum);
     return true;
@@ -155,6 +161,7 @@ export class RecordsPage {
 
   /** Reads up to CHART_CAP records of the query and draws callbacks per minute. */
   async chart() {
+    const generation = ++this.chartGeneration;
     const params = this.params();
     const collected = [];
     let total = 0;
@@ -169,9 +176,12 @@ export class RecordsPage {
         if (!records.length || page >= answer.TotalPage) break;
       }
     } catch (error) {
-      $("chart-note").textContent = `The chart could not be drawn: ${explain(error)}`;
+      if (generation === this.chartGeneration) {
+        $("chart-note").textContent = `The chart could not be drawn: ${explain(error)}`;
+      }
       return;
     }
+    if (generation !== this.chartGeneration) return;
     const start = Date.parse(params.StartTime);
     const end = Date.parse(params.EndTime);
     drawChart($("chart"), collected, start, end);

@@ -21,9 +21,10 @@ export function percentEncode(text) {
   return out;
 }
 
-/** `k=v&…` with keys and values percent-encoded, sorted by key then value. */
+/** `k=v&…` with keys and values percent-encoded, sorted by key then value. `params` is an
+ * object or a list of [key, value] pairs. */
 export function canonicalQuery(params) {
-  return Object.entries(params)
+  return (Array.isArray(params) ? params : Object.entries(params))
     .filter(([, value]) => value !== undefined && value !== null)
     .map(([key, value]) => [percentEncode(key), percentEncode(value)])
     .sort(([k1, v1], [k2, v2]) => (k1 < k2 ? -1 : k1 > k2 ? 1 : v1 < v2 ? -1 : v1 > v2 ? 1 : 0))
@@ -72,6 +73,22 @@ function nonce() {
 }
 
 /**
+ * The V3 signature of a request: `headers` are the signed headers (any case), `params` the
+ * query parameters, decoded. Returns the SignedHeaders list and the hex signature.
+ */
+export async function signature({ method = "POST", path = "/", params, headers, bodyHash, secret }) {
+  const lower = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name.toLowerCase(), String(value).trim()]),
+  );
+  const names = Object.keys(lower).sort();
+  const canonicalHeaders = names.map((name) => `${name}:${lower[name]}\n`).join("");
+  const signedHeaders = names.join(";");
+  const request = [method, path, canonicalQuery(params), canonicalHeaders, signedHeaders, bodyHash];
+  const stringToSign = `${ALGORITHM}\n${await sha256Hex(request.join("\n"))}`;
+  return { signedHeaders, signature: await hmacSha256Hex(secret, stringToSign) };
+}
+
+/**
  * Signs a POST / with `params` in the query and an empty body. `host` is what the browser
  * will send as Host (location.host). Returns the query string and the headers to send;
  * `host` is signed but not returned, since browsers set it themselves.
@@ -86,18 +103,10 @@ export async function signRequest({ host, action, version, params, accessKeyId, 
     "x-acs-signature-nonce": nonce(),
     "x-acs-version": version,
   };
-  const names = Object.keys(signed).sort();
-  const canonicalHeaders = names.map((name) => `${name}:${String(signed[name]).trim()}\n`).join("");
-  const signedHeaders = names.join(";");
-  const query = canonicalQuery(params);
-  const request = ["POST", "/", query, canonicalHeaders, signedHeaders, bodyHash].join("\n");
-  const stringToSign = `${ALGORITHM}\n${await sha256Hex(request)}`;
-  const signature = await hmacSha256Hex(secret, stringToSign);
-
+  const { signedHeaders, signature: hex } = await signature({ params, headers: signed, bodyHash, secret });
   const headers = { ...signed };
   delete headers.host;
-  headers.authorization =
-    `${ALGORITHM} Credential=${accessKeyId},SignedHeaders=${signedHeaders},Signature=${signature}`;
+  headers.authorization = `${ALGORITHM} Credential=${accessKeyId},SignedHeaders=${signedHeaders},Signature=${hex}`;
   headers.accept = "application/json";
-  return { query, headers };
+  return { query: canonicalQuery(params), headers };
 }

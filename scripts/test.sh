@@ -158,7 +158,8 @@ if [ "$built" -eq 1 ]; then
     console_ok=1
     run_step "node --test tests/console" "$logs/console.log" \
         env LIVENOTIFY_BIN="$target_dir/debug/livenotify" \
-        timeout --kill-after=30 600 node --test tests/console/console.test.mjs || console_ok=0
+        timeout --kill-after=30 600 node --test tests/console/console.test.mjs \
+        tests/console/sign.test.mjs || console_ok=0
     console_passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$logs/console.log" | tail -n 1)
     console_failed=$(sed -n 's/^# \(fail\|cancelled\) \([0-9]*\)$/\2/p' "$logs/console.log" \
         | awk '{ n += $1 } END { print n + 0 }')

@@ -134,7 +134,8 @@ test("filtered records are the ones the API returns, newest first", async () => 
   await page.fill("#f-app", "live");
   await page.selectOption("#f-status", "");
   await page.click("#filters button[type=submit]");
-  await page.locator("#page-info").getByText("record").waitFor();
+  const live = RECORDS.filter((r) => r.AppName === "live");
+  await page.locator("#page-info").getByText(`· ${live.length} records`).waitFor();
 
   const shown = await page.locator("#record-table tbody tr").evaluateAll((rows) =>
     rows.map((row) => [...row.cells].map((cell) => cell.textContent)),
@@ -160,7 +161,7 @@ test("filtered records are the ones the API returns, newest first", async () => 
 
   await page.selectOption("#f-status", "failed");
   await page.click("#filters button[type=submit]");
-  await page.locator("#page-info").getByText("1 record").waitFor();
+  await page.locator("#page-info").getByText(/· 1 record$/).waitFor();
   assert.equal(await page.locator("#record-table tbody tr").count(), 1);
 });
 
