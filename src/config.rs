@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::delivery::{DeliveryConfig, DeliveryFileConfig, DeliveryOverrides};
 use crate::ingest::{HookFileConfig, HookOverrides, IngestConfig};
+use crate::storage::{DatabaseUrl, StoreLocation};
 
 /// Where the embedded store lives when nothing else is said.
 pub const DEFAULT_DATA_DIR: &str = "./livenotify-data";
@@ -41,6 +42,8 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
+    /// A `postgres://` URL: the shared store instead of SQLite in the data directory.
+    pub database_url: Option<DatabaseUrl>,
     pub listen: Option<String>,
     pub retention_days: Option<u32>,
     /// The `[hooks]` table.
@@ -68,6 +71,7 @@ impl FileConfig {
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     pub data_dir: Option<PathBuf>,
+    pub database_url: Option<DatabaseUrl>,
     pub listen: Option<String>,
     pub retention_days: Option<u32>,
     pub hooks: HookOverrides,
@@ -78,6 +82,8 @@ pub struct Overrides {
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of the SQLite file in `data_dir`.
+    pub database: Option<DatabaseUrl>,
     pub listen: SocketAddr,
     pub retention_days: u32,
     pub hooks: IngestConfig,
@@ -109,12 +115,21 @@ impl ServeConfig {
                 reason: "must be at least 1".into(),
             });
         }
+        let database = overrides.database_url.or(file.database_url);
         Ok(Self {
             data_dir,
+            database,
             listen,
             retention_days,
             hooks: IngestConfig::resolve(file.hooks, overrides.hooks)?,
             delivery: DeliveryConfig::resolve(file.delivery, overrides.delivery)?,
         })
+    }
+}
+
+impl ServeConfig {
+    /// Where the store lives: PostgreSQL when a database URL is set, else the data directory.
+    pub fn store_location(&self) -> StoreLocation {
+        StoreLocation::new(self.database.clone(), self.data_dir.clone())
     }
 }

@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::config::ServeConfig;
 use crate::ingest::Ingest;
 use crate::ops::{Metrics, OpsState};
-use crate::storage::{sqlite::SqliteStore, Store};
+use crate::storage::Store;
 
 /// The file, in the data directory, holding the credentials created on first start.
 pub const ADMIN_CREDENTIALS_FILE: &str = "admin-credentials.json";
@@ -37,8 +37,9 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&config.data_dir).context("cannot open the store")?);
+    let store: Arc<dyn Store> = crate::storage::open(&config.store_location())
+        .await
+        .context("cannot open the store")?;
     bootstrap_admin(store.as_ref(), &config.data_dir).await?;
 
     let clock = Clock::system();

@@ -10,7 +10,7 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 
 use crate::config::{FileConfig, Overrides, ServeConfig, DEFAULT_DATA_DIR};
-use crate::storage::sqlite::SqliteStore;
+use crate::storage::{postgres::PostgresStore, sqlite::SqliteStore, DatabaseUrl, StoreLocation};
 
 /// Self-hosted stream callbacks, wire compatible with ApsaraVideo Live.
 #[derive(Debug, Parser)]
@@ -24,6 +24,17 @@ pub struct Cli {
         value_name = "DIR"
     )]
     data_dir: Option<PathBuf>,
+
+    /// PostgreSQL database shared by several processes (postgres://user@host/db); without
+    /// it, the SQLite file in the data directory. Also `database_url` in the config file.
+    #[arg(
+        long = "database",
+        global = true,
+        env = "LIVENOTIFY_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    database: Option<DatabaseUrl>,
 
     /// Log format.
     #[arg(
@@ -106,6 +117,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let overrides = Overrides {
                 data_dir: cli.data_dir,
+                database_url: cli.database,
                 listen: args.listen,
                 retention_days: args.retention_days,
                 hooks: args.hooks,
@@ -113,17 +125,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             crate::server::run(ServeConfig::resolve(file, overrides)?).await
         }
-        Command::Admin(command) => admin::run(command, &open_store(cli.data_dir)?).await,
+        Command::Admin(command) => match location(cli.data_dir, cli.database) {
+            StoreLocation::Sqlite(dir) => admin::run(command, &SqliteStore::open(&dir)?).await,
+            StoreLocation::Postgres(url) => {
+                let store = PostgresStore::open(url.expose(), &url.redacted()).await?;
+                admin::run(command, &store).await
+            }
+        },
         Command::Records(args) => records::run(*args, cli.data_dir).await,
         Command::Migrate => {
-            let store = open_store(cli.data_dir)?;
+            let location = location(cli.data_dir, cli.database);
+            crate::storage::open(&location).await?;
             println!(
                 "{}",
-                serde_json::json!({"Database": store.path(), "SchemaVersion": crate::storage::sqlite::schema_version()})
+                serde_json::json!({
+                    "Database": location.describe(),
+                    "SchemaVersion": location.schema_version(),
+                })
             );
             Ok(())
         }
     }
+}
+
+/// The store the command line works on: `--database` when given, else the data directory.
+fn location(data_dir: Option<PathBuf>, database: Option<DatabaseUrl>) -> StoreLocation {
+    let dir = data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    StoreLocation::new(database, dir)
 }
 
 fn open_store(data_dir: Option<PathBuf>) -> anyhow::Result<SqliteStore> {

@@ -5,6 +5,8 @@
 //! configuration are reached only through an [`IngestDomain`] found for one account.
 
 pub(crate) mod model;
+pub mod open;
+pub mod postgres;
 pub mod queue;
 pub mod ram;
 pub mod sqlite;
@@ -16,6 +18,7 @@ pub use model::{
     NotifyUrlConfig, RecordCursor, RecordFilter, RecordPage, RecordQuery,
 };
 
+pub use open::{open, DatabaseUrl, StoreLocation};
 pub use queue::QueueStore;
 pub use ram::RamStore;
 

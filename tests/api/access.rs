@@ -3,7 +3,7 @@
 
 use livenotify::auth::policy::Policy;
 use livenotify::storage::ram::{PolicyName, RamUserName};
-use livenotify::storage::{AccessKey, IdentityStore, RamStore};
+use livenotify::storage::AccessKey;
 use serde_json::{json, Value};
 use time::Duration;
 

@@ -4,7 +4,7 @@
 use livenotify::{
     auth::signature::percent_encode,
     client::ClientError,
-    storage::{IdentityStore, KeyStatus},
+    storage::KeyStatus,
 };
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
@@ -317,9 +317,7 @@ async fn security_tokens_get_a_clear_refusal() {
 async fn a_broken_store_answers_internal_error_without_details() {
     let app = TestApp::spawn().await;
     app.domain("push.example1.com").await;
-    let db = rusqlite::Connection::open(app.dir.path().join("livenotify.db")).expect("open");
-    db.execute_batch("DROP TABLE notify_records")
-        .expect("broken on purpose");
+    app.break_records_table().await;
 
     let result = app
         .client()

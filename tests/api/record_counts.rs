@@ -3,7 +3,7 @@
 
 use livenotify::{
     domain::NotifyResult,
-    storage::{IngestDomain, NewNotifyRecord, RecordQuery, RecordStore},
+    storage::{IngestDomain, NewNotifyRecord, RecordQuery},
 };
 use proptest::prelude::*;
 use time::{Duration, OffsetDateTime};

@@ -1,5 +1,6 @@
-//! The test application: the real API router on a random loopback port, over a fresh SQLite
-//! store in a temporary directory, with a manual clock.
+//! The test application: the real API router on a random loopback port, over a fresh store
+//! (SQLite in a temporary directory, or a fresh PostgreSQL database when
+//! `LIVENOTIFY_TEST_DATABASE` is set), with a manual clock.
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -15,32 +16,42 @@ use livenotify::{
     domain::{DomainName, NotifyResult, NotifyType},
     storage::{
         ram::{PolicyName, RamUserId, RamUserName},
-        sqlite::SqliteStore,
-        AccessKey, IdentityStore, IngestDomain, NewNotifyRecord, RamStore, RecordStore, Store,
+        AccessKey, IngestDomain, NewNotifyRecord, Store,
     },
 };
 use serde_json::Value;
 use time::OffsetDateTime;
 
+#[path = "../common/database.rs"]
+mod database;
+
+pub use database::TestDatabase;
+
 pub struct TestApp {
     pub addr: SocketAddr,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub clock: Clock,
     pub key: AccessKey,
     pub router: axum::Router,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database under test, dropped after everything above.
+    database: Option<TestDatabase>,
 }
 
 impl TestApp {
     /// Starts the API with one account, one access key and nothing else.
     pub async fn spawn() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Arc::new(SqliteStore::open(dir.path()).expect("store opens"));
+        let database = TestDatabase::create().await;
+        let location = database::location(database.as_ref(), dir.path());
+        let store = livenotify::storage::open(&location)
+            .await
+            .expect("store opens");
         let account = store.create_account().await.expect("account");
         let key = store.create_access_key(&account).await.expect("key");
         let clock = Clock::manual(OffsetDateTime::now_utc());
 
-        let shared: Arc<dyn Store> = store.clone();
+        let shared: Arc<dyn Store> = Arc::clone(&store);
         let state = ApiState {
             auth: Arc::new(Authenticator::new(Arc::clone(&shared), clock.clone())),
             store: shared,
@@ -61,7 +72,13 @@ impl TestApp {
             key,
             router,
             dir,
+            database,
         }
+    }
+
+    /// Drops the notify records table behind the service's back, on either backend.
+    pub async fn break_records_table(&self) {
+        database::drop_table(self.database.as_ref(), self.dir.path(), "notify_records").await;
     }
 
     pub fn endpoint(&self) -> String {

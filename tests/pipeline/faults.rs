@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::receiver::{Receiver, Reply};
 use crate::support::{Options, Pipeline};
 use livenotify::domain::NotifyResult;
-use livenotify::storage::{NotifyRecord, QueueStore};
+use livenotify::storage::NotifyRecord;
 
 const DOMAIN: &str = "push.example1.com";
 const EVENT: &str =

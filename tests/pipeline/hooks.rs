@@ -8,7 +8,6 @@ use crate::support::{
     assert_every_field_filled, eventually, expected_signature, Options, Pipeline, NODE,
 };
 use livenotify::domain::{NotifyResult, NotifyType};
-use livenotify::storage::QueueStore;
 
 const DOMAIN: &str = "push.example1.com";
 

@@ -1,7 +1,8 @@
 //! The pipeline under test: the real server (API, hooks, worker) on a random loopback port over
-//! a fresh data directory, a direct handle on the same store, and polling helpers.
+//! a fresh data directory (and a fresh PostgreSQL database when `LIVENOTIFY_TEST_DATABASE` is
+//! set), a direct handle on the same store, and polling helpers.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use livenotify::{
     config::{FileConfig, Overrides, ServeConfig},
@@ -9,11 +10,15 @@ use livenotify::{
     domain::DomainName,
     ingest::{HookFileConfig, HookOverrides},
     storage::{
-        sqlite::SqliteStore, AccountId, IdentityStore, IngestDomain, NotifyConfigStore,
-        NotifyRecord, NotifyUrlConfig, QueueStore, RecordCursor, RecordFilter, RecordStore,
+        AccountId, IngestDomain, NotifyRecord, NotifyUrlConfig, RecordCursor, RecordFilter, Store,
     },
 };
 use tokio::sync::oneshot;
+
+#[path = "../common/database.rs"]
+mod database;
+
+pub use database::TestDatabase;
 
 pub const NODE: &str = "test-node";
 pub const AUTH_KEY: &str = "Ab12345678901234";
@@ -45,12 +50,14 @@ impl Default for Options {
 
 pub struct Pipeline {
     pub addr: SocketAddr,
-    pub store: SqliteStore,
+    pub store: Arc<dyn Store>,
     pub account: AccountId,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
+    /// Dropped last, after the server and the store let go of it.
+    _database: Option<TestDatabase>,
 }
 
 impl Pipeline {
@@ -60,7 +67,9 @@ impl Pipeline {
 
     pub async fn start_with(options: Options) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(dir.path()).expect("store");
+        let database = TestDatabase::create().await;
+        let location = database::location(database.as_ref(), dir.path());
+        let store = livenotify::storage::open(&location).await.expect("store");
         let account = store.create_account().await.expect("account");
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -68,7 +77,8 @@ impl Pipeline {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let config =
-            ServeConfig::resolve(file_config(), overrides(&options, &dir)).expect("valid config");
+            ServeConfig::resolve(file_config(), overrides(&options, &dir, database.as_ref()))
+                .expect("valid config");
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(livenotify::server::serve(listener, config, async move {
             let _ = stopped.await;
@@ -81,6 +91,7 @@ impl Pipeline {
             stop: Some(stop),
             server: Some(server),
             _dir: dir,
+            _database: database,
         }
     }
 
@@ -187,9 +198,14 @@ fn file_config() -> FileConfig {
     }
 }
 
-fn overrides(options: &Options, dir: &tempfile::TempDir) -> Overrides {
+fn overrides(
+    options: &Options,
+    dir: &tempfile::TempDir,
+    database: Option<&TestDatabase>,
+) -> Overrides {
     Overrides {
         data_dir: Some(dir.path().to_path_buf()),
+        database_url: database.map(|db| db.url().clone()),
         listen: Some("127.0.0.1:0".into()),
         retention_days: None,
         hooks: HookOverrides {

@@ -1,0 +1,243 @@
+//! Hourly record counts per domain, and per domain and app, kept in the same transactions as
+//! the records (as in the SQLite store). They answer TotalNum by summing at most one row per
+//! hour of the range plus two partial hours, and let a deep page start in the right hour.
+//!
+//! Writers upsert count rows in one fixed order, so two processes adding records for the
+//! same hours wait for each other instead of deadlocking.
+
+use std::collections::BTreeMap;
+
+use deadpool_postgres::{GenericClient, Transaction};
+
+use super::args::Args;
+use super::{backend, rows::get, to_millis};
+use crate::domain::NotifyResult;
+use crate::storage::{NewNotifyRecord, StorageResult};
+
+pub(super) const HOUR_MS: i64 = 3_600_000;
+
+/// The records a query selects, as segments of time, newest first, with their counts.
+pub(super) struct Breakdown {
+    segments: Vec<Segment>,
+}
+
+struct Segment {
+    /// The segment holds records with `notify_time < before` (and after the next segment).
+    before: i64,
+    count: i64,
+}
+
+/// Where a page starts: the newest record below `before`, after skipping `skip` of them.
+pub(super) struct PageStart {
+    pub before: i64,
+    pub skip: i64,
+}
+
+impl Breakdown {
+    pub fn total(&self) -> i64 {
+        self.segments.iter().map(|s| s.count).sum()
+    }
+
+    /// The start of the page beginning `offset` records from the newest, if there is one.
+    pub fn seek(&self, offset: i64) -> Option<PageStart> {
+        let mut remaining = offset;
+        for segment in &self.segments {
+            if remaining < segment.count {
+                return Some(PageStart {
+                    before: segment.before,
+                    skip: remaining,
+                });
+            }
+            remaining -= segment.count;
+        }
+        None
+    }
+}
+
+/// A query's filters: a WHERE clause over `notify_records r` built with `args`.
+pub(super) struct Selection<'a> {
+    /// Builds the clause afresh (with new placeholders) for each statement.
+    pub filter: &'a (dyn Fn(&mut Args) -> String + Sync),
+    pub domain_id: i64,
+    pub app_name: Option<&'a str>,
+    pub result: Option<NotifyResult>,
+    /// Whether the hourly counts can answer (they cannot filter by stream).
+    pub counted: bool,
+}
+
+/// Counts the records of `selection` in `[start, end)` (milliseconds).
+pub(super) async fn breakdown(
+    client: &impl GenericClient,
+    selection: &Selection<'_>,
+    start: i64,
+    end: i64,
+) -> StorageResult<Breakdown> {
+    let first_full = start.div_euclid(HOUR_MS) + i64::from(start.rem_euclid(HOUR_MS) != 0);
+    let last_full = end.div_euclid(HOUR_MS);
+    if !selection.counted || first_full >= last_full {
+        let count = count_between(client, selection, start, end).await?;
+        return Ok(Breakdown {
+            segments: vec![Segment { before: end, count }],
+        });
+    }
+
+    let newest = count_between(client, selection, last_full * HOUR_MS, end).await?;
+    let mut segments = vec![Segment {
+        before: end,
+        count: newest,
+    }];
+    for (hour, count) in hourly(client, selection, first_full, last_full).await? {
+        segments.push(Segment {
+            before: (hour + 1) * HOUR_MS,
+            count,
+        });
+    }
+    let oldest = count_between(client, selection, start, first_full * HOUR_MS).await?;
+    segments.push(Segment {
+        before: first_full * HOUR_MS,
+        count: oldest,
+    });
+    Ok(Breakdown { segments })
+}
+
+async fn count_between(
+    client: &impl GenericClient,
+    selection: &Selection<'_>,
+    start: i64,
+    end: i64,
+) -> StorageResult<i64> {
+    let mut args = Args::default();
+    let filter = (selection.filter)(&mut args);
+    let sql = format!(
+        "SELECT count(*) FROM notify_records r
+         WHERE {filter} AND r.notify_time >= {} AND r.notify_time < {}",
+        args.push(start),
+        args.push(end)
+    );
+    let row = client
+        .query_one(&sql, &args.refs())
+        .await
+        .map_err(backend)?;
+    get(&row, 0)
+}
+
+/// Non-empty hours in `[first, last)`, newest first.
+async fn hourly(
+    client: &impl GenericClient,
+    selection: &Selection<'_>,
+    first: i64,
+    last: i64,
+) -> StorageResult<Vec<(i64, i64)>> {
+    let mut args = Args::default();
+    let mut sql = match selection.app_name {
+        Some(app) => format!(
+            "SELECT hour, sum(records)::BIGINT FROM notify_record_app_hours
+             WHERE domain_id = {} AND app_name = {}",
+            args.push(selection.domain_id),
+            args.push(app.to_string())
+        ),
+        None => format!(
+            "SELECT hour, sum(records)::BIGINT FROM notify_record_hours WHERE domain_id = {}",
+            args.push(selection.domain_id)
+        ),
+    };
+    sql += &format!(
+        " AND hour >= {} AND hour < {}",
+        args.push(first),
+        args.push(last)
+    );
+    if let Some(result) = selection.result {
+        sql += &format!(
+            " AND notify_result = {}",
+            args.push(result == NotifyResult::Success)
+        );
+    }
+    sql.push_str(" GROUP BY hour ORDER BY hour DESC");
+    let rows = client.query(&sql, &args.refs()).await.map_err(backend)?;
+    rows.iter()
+        .map(|row| Ok((get(row, 0)?, get(row, 1)?)))
+        .collect()
+}
+
+/// Adds freshly inserted records to the hourly counts, in key order.
+pub(super) async fn add(tx: &Transaction<'_>, records: &[NewNotifyRecord]) -> StorageResult<()> {
+    let mut by_domain: BTreeMap<(i64, i64, bool), i64> = BTreeMap::new();
+    let mut by_app: BTreeMap<(i64, &str, i64, bool), i64> = BTreeMap::new();
+    for r in records {
+        let hour = to_millis(r.notify_time) / HOUR_MS;
+        let success = r.notify_result == NotifyResult::Success;
+        *by_domain.entry((r.domain_id, hour, success)).or_default() += 1;
+        *by_app
+            .entry((r.domain_id, r.app_name.as_str(), hour, success))
+            .or_default() += 1;
+    }
+
+    let domain_stmt = tx
+        .prepare_cached(
+            "INSERT INTO notify_record_hours (domain_id, hour, notify_result, records)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (domain_id, hour, notify_result)
+             DO UPDATE SET records = notify_record_hours.records + excluded.records",
+        )
+        .await
+        .map_err(backend)?;
+    for ((domain_id, hour, success), n) in by_domain {
+        tx.execute(&domain_stmt, &[&domain_id, &hour, &success, &n])
+            .await
+            .map_err(backend)?;
+    }
+    let app_stmt = tx
+        .prepare_cached(
+            "INSERT INTO notify_record_app_hours (domain_id, app_name, hour, notify_result, records)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (domain_id, app_name, hour, notify_result)
+             DO UPDATE SET records = notify_record_app_hours.records + excluded.records",
+        )
+        .await
+        .map_err(backend)?;
+    for ((domain_id, app, hour, success), n) in by_app {
+        tx.execute(&app_stmt, &[&domain_id, &app, &hour, &success, &n])
+            .await
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Deletes up to `limit` of the oldest records before `cutoff` and takes them off the counts,
+/// in one statement; returns how many went.
+pub(super) async fn prune_batch(
+    client: &impl GenericClient,
+    cutoff: i64,
+    limit: i64,
+) -> StorageResult<i64> {
+    let row = client
+        .query_one(
+            "WITH gone AS (
+                 DELETE FROM notify_records WHERE notify_time < $1 AND id IN (
+                     SELECT id FROM notify_records WHERE notify_time < $1
+                     ORDER BY notify_time, id LIMIT $2)
+                 RETURNING domain_id, app_name, notify_time / 3600000 AS hour, notify_result),
+             by_domain AS (
+                 UPDATE notify_record_hours h SET records = h.records - d.n
+                 FROM (SELECT domain_id, hour, notify_result, count(*) AS n FROM gone
+                       GROUP BY 1, 2, 3) d
+                 WHERE h.domain_id = d.domain_id AND h.hour = d.hour
+                   AND h.notify_result = d.notify_result),
+             by_app AS (
+                 UPDATE notify_record_app_hours h SET records = h.records - d.n
+                 FROM (SELECT domain_id, app_name, hour, notify_result, count(*) AS n
+                       FROM gone GROUP BY 1, 2, 3, 4) d
+                 WHERE h.domain_id = d.domain_id AND h.app_name = d.app_name
+                   AND h.hour = d.hour AND h.notify_result = d.notify_result)
+             SELECT count(*) FROM gone",
+            &[&cutoff, &limit],
+        )
+        .await
+        .map_err(backend)?;
+    client
+        .batch_execute(
+            "DELETE FROM notify_record_hours WHERE records <= 0;
+             DELETE FROM notify_record_app_hours WHERE records <= 0;",
+        )
+        .await
+        .map_err(backend)?;
+    get(&row, 0)
+}
