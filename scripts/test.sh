@@ -5,7 +5,9 @@
 #   2. cargo fmt --check
 #   3. cargo clippy --all-targets -- -D warnings
 #   4. cargo build (the livenotify binary)
-#   5. cargo nextest run + cargo test --doc (or plain cargo test without nextest)
+#   5. cargo nextest run + cargo test --doc (or plain cargo test without nextest), then
+#      cargo test --test api --test pipeline again on PostgreSQL (a fresh database per test;
+#      scripts/ensure-postgres.sh starts the local server first when it is down)
 #   6. pytest tests/sdk -v, against target/debug/livenotify
 #   7. node --test tests/console: the web console in Debian's Chromium (playwright-core)
 #
@@ -62,6 +64,9 @@ gate() {
     fi
 }
 
+# PostgreSQL on 127.0.0.1:5432 for the PostgreSQL pass and tests/multinode.
+run_step "postgresql up" "$logs/postgres-up.log" bash scripts/ensure-postgres.sh || true
+
 gate "cargo fmt --check" "$logs/fmt.log" cargo fmt --check || true
 gate "cargo clippy" "$logs/clippy.log" cargo clippy --all-targets -- -D warnings || true
 
@@ -109,6 +114,16 @@ else
     counts=$(count_rust "$logs/cargo-test.log") || counts="0 0"
 fi
 read -r rust_passed rust_failed <<<"$counts"
+
+# The API and pipeline suites again, each test on its own fresh PostgreSQL database.
+pg_server=${LIVENOTIFY_TEST_DATABASE:-postgres://postgres@127.0.0.1:5432/postgres}
+run_step "cargo test --test api --test pipeline (PostgreSQL)" "$logs/cargo-test-postgres.log" \
+    env LIVENOTIFY_TEST_DATABASE="$pg_server" cargo test --test api --test pipeline \
+    --no-fail-fast || rust_ok=0
+pg_counts=$(count_rust "$logs/cargo-test-postgres.log") || pg_counts="0 0"
+read -r pg_passed pg_failed <<<"$pg_counts"
+rust_passed=$((rust_passed + pg_passed))
+rust_failed=$((rust_failed + pg_failed))
 # A runner that failed before reporting any test (say, a compile error) still counts.
 if [ "$rust_ok" -eq 0 ] && [ "$rust_failed" -eq 0 ]; then
     rust_failed=1
