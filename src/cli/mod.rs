@@ -132,7 +132,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 admin::run(command, &store).await
             }
         },
-        Command::Records(args) => records::run(*args, cli.data_dir).await,
+        Command::Records(args) => records::run(*args, location(cli.data_dir, cli.database)).await,
         Command::Migrate => {
             let location = location(cli.data_dir, cli.database);
             crate::storage::open(&location).await?;
@@ -154,9 +154,22 @@ fn location(data_dir: Option<PathBuf>, database: Option<DatabaseUrl>) -> StoreLo
     StoreLocation::new(database, dir)
 }
 
-fn open_store(data_dir: Option<PathBuf>) -> anyhow::Result<SqliteStore> {
-    let dir = data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-    Ok(SqliteStore::open(&dir)?)
+/// The store for `records import` and `export`; a SQLite writer gets a page cache of
+/// `writer_cache_mib` for bulk loads.
+async fn open_store(
+    location: &StoreLocation,
+    writer_cache_mib: Option<u32>,
+) -> anyhow::Result<std::sync::Arc<dyn crate::storage::Store>> {
+    match location {
+        StoreLocation::Sqlite(dir) => {
+            let store = SqliteStore::open(dir)?;
+            if let Some(mib) = writer_cache_mib {
+                store.set_writer_cache(mib)?;
+            }
+            Ok(std::sync::Arc::new(store))
+        }
+        StoreLocation::Postgres(_) => Ok(crate::storage::open(location).await?),
+    }
 }
 
 fn init_logging(format: LogFormat) {

@@ -1,7 +1,7 @@
 //! `livenotify records`: list records through the API (as a customer would), or import and
 //! export files in the API's JSON shape directly on the store.
 
-use std::{io::BufWriter, path::PathBuf, sync::Arc};
+use std::{io::BufWriter, path::PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
@@ -13,7 +13,7 @@ use crate::client::ApiClient;
 use crate::domain::{format_utc_seconds, parse_utc_seconds, DomainName};
 use crate::ops::progress::{CountingWriter, Progress, Unit};
 use crate::records::{export, import};
-use crate::storage::{IdentityStore, RecordFilter, Store};
+use crate::storage::{IdentityStore, RecordFilter, Store, StoreLocation};
 
 /// The writer's page cache during an import: enough to keep the indexes of a few million
 /// records in memory, so the load does not spill and re-read pages.
@@ -90,12 +90,10 @@ struct QueryArgs {
     follow_window: u32,
 }
 
-pub async fn run(args: RecordsArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+pub async fn run(args: RecordsArgs, location: StoreLocation) -> anyhow::Result<()> {
     match args.command {
         Some(RecordsCommand::Import { file }) => {
-            let store = super::open_store(data_dir)?;
-            store.set_writer_cache(IMPORT_CACHE_MIB)?;
-            let store: Arc<dyn Store> = Arc::new(store);
+            let store = super::open_store(&location, Some(IMPORT_CACHE_MIB)).await?;
             let size = std::fs::metadata(&file).map(|m| m.len()).ok();
             let progress = Progress::start("import", size, Unit::Bytes);
             let count = import::import_file_counting(store, &file, progress.counter()).await;
@@ -105,8 +103,8 @@ pub async fn run(args: RecordsArgs, data_dir: Option<PathBuf>) -> anyhow::Result
             Ok(())
         }
         Some(RecordsCommand::Export { domain, output }) => {
-            let store = super::open_store(data_dir)?;
-            run_export(&store, domain, output).await
+            let store = super::open_store(&location, None).await?;
+            run_export(store.as_ref(), domain, output).await
         }
         None => run_query(args.query).await,
     }
