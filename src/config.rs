@@ -9,6 +9,8 @@ use std::{
 
 use serde::Deserialize;
 
+use crate::auth::limits::{LimitsFileConfig, LimitsOverrides};
+use crate::auth::throttle::ThrottleLimits;
 use crate::delivery::{DeliveryConfig, DeliveryFileConfig, DeliveryOverrides};
 use crate::ingest::{HookFileConfig, HookOverrides, IngestConfig};
 use crate::storage::{DatabaseUrl, StoreLocation};
@@ -52,6 +54,9 @@ pub struct FileConfig {
     /// The `[delivery]` table.
     #[serde(default)]
     pub delivery: DeliveryFileConfig,
+    /// The `[limits]` table.
+    #[serde(default)]
+    pub limits: LimitsFileConfig,
 }
 
 impl FileConfig {
@@ -76,6 +81,7 @@ pub struct Overrides {
     pub retention_days: Option<u32>,
     pub hooks: HookOverrides,
     pub delivery: DeliveryOverrides,
+    pub limits: LimitsOverrides,
 }
 
 /// The validated configuration of `livenotify serve`.
@@ -88,6 +94,7 @@ pub struct ServeConfig {
     pub retention_days: u32,
     pub hooks: IngestConfig,
     pub delivery: DeliveryConfig,
+    pub limits: ThrottleLimits,
 }
 
 impl ServeConfig {
@@ -123,6 +130,7 @@ impl ServeConfig {
             retention_days,
             hooks: IngestConfig::resolve(file.hooks, overrides.hooks)?,
             delivery: DeliveryConfig::resolve(file.delivery, overrides.delivery)?,
+            limits: crate::auth::limits::resolve(file.limits, overrides.limits)?,
         })
     }
 }

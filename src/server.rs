@@ -59,7 +59,11 @@ pub async fn serve(
         clock: clock.clone(),
     });
     let state = ApiState {
-        auth: Arc::new(Authenticator::new(Arc::clone(&store), clock.clone())),
+        auth: Arc::new(Authenticator::with_limits(
+            Arc::clone(&store),
+            clock.clone(),
+            config.limits.clone(),
+        )),
         store,
         clock,
         metrics,

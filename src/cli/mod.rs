@@ -83,6 +83,8 @@ struct ServeArgs {
     hooks: crate::ingest::HookOverrides,
     #[command(flatten)]
     delivery: crate::delivery::DeliveryOverrides,
+    #[command(flatten)]
+    limits: crate::auth::limits::LimitsOverrides,
 }
 
 /// Parses the command line and runs it; errors go to stderr with their causes.
@@ -122,6 +124,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 retention_days: args.retention_days,
                 hooks: args.hooks,
                 delivery: args.delivery,
+                limits: args.limits,
             };
             crate::server::run(ServeConfig::resolve(file, overrides)?).await
         }
