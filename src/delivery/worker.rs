@@ -127,10 +127,14 @@ impl Worker {
         let permits = Arc::new(Semaphore::new(self.config.concurrency));
         let mut tasks = JoinSet::new();
 
+        // Claims wait until a quarter of the permits are free: one claim (a write
+        // transaction) then starts several attempts instead of one per finished attempt.
+        let batch = (self.config.concurrency / 4).max(1);
         while !*shutdown.borrow() {
             while tasks.try_join_next().is_some() {}
             let free = permits.available_permits();
-            let more_due = free > 0 && self.claim_and_spawn(free, &permits, &mut tasks).await;
+            let worth_claiming = free >= batch || (free > 0 && tasks.is_empty());
+            let more_due = worth_claiming && self.claim_and_spawn(free, &permits, &mut tasks).await;
             if more_due {
                 continue;
             }

@@ -44,6 +44,8 @@ pub struct DeliveryFigures {
     /// Hook acknowledged to callback received.
     pub latency: Summary,
     pub hooks_refused: usize,
+    /// CPU the serve process spent per delivered callback, hook to record, in microseconds.
+    pub serve_cpu_us: f64,
 }
 
 pub struct PipelineFigures {
@@ -131,6 +133,7 @@ async fn deliver(
     load: PipelineLoad,
 ) -> Result<DeliveryFigures, BenchError> {
     let began = Instant::now();
+    let cpu_before = serve.cpu_seconds();
     let burst = Burst {
         endpoint: &serve.endpoint,
         domains,
@@ -146,6 +149,7 @@ async fn deliver(
     }
     let recorded = wait_recorded(work, expected as u64, deadline).await?;
     let wall = began.elapsed();
+    let cpu = serve.cpu_seconds() - cpu_before;
 
     let arrivals = receiver.arrivals.take();
     let latencies: Vec<Duration> = posted
@@ -153,12 +157,14 @@ async fn deliver(
         .iter()
         .filter_map(|(stream, acked)| Some(arrivals.get(stream)?.saturating_duration_since(*acked)))
         .collect();
+    let delivered = latencies.len();
     Ok(DeliveryFigures {
-        delivered: latencies.len(),
+        delivered,
         recorded,
-        per_second: latencies.len() as f64 / wall.as_secs_f64(),
+        per_second: delivered as f64 / wall.as_secs_f64(),
         latency: Summary::of(latencies, wall),
         hooks_refused: posted.refused,
+        serve_cpu_us: cpu * 1e6 / (delivered.max(1) as f64),
     })
 }
 

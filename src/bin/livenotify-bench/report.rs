@@ -90,6 +90,10 @@ fn pipeline_tables(out: &mut String, plan: Plan, p: &PipelineFigures) {
         ),
     );
     row(
+        "delivery: serve CPU per callback (hook, claim, send, record), µs",
+        format!("{:.0}", d.serve_cpu_us),
+    );
+    row(
         "delivery: hook accepted to callback received, p50 / p99 ms",
         format!("{} / {}", ms(d.latency.p50), ms(d.latency.p99)),
     );

@@ -117,6 +117,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Room for every statement of the hot paths (queue, records, counts, identity), so none
+    // is parsed again per call.
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
 

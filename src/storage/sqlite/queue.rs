@@ -37,12 +37,12 @@ impl QueueStore for SqliteStore {
         self.write(move |conn| {
             let tx = conn.transaction().map_err(backend)?;
             for (seq, lease) in &claims {
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL,
                          lease_token = NULL
                      WHERE seq = ?1 AND lease_token = ?2",
-                    params![seq, lease.0],
                 )
+                .and_then(|mut stmt| stmt.execute(params![seq, lease.0]))
                 .map_err(backend)?;
             }
             tx.commit().map_err(backend)
@@ -168,17 +168,19 @@ fn enqueue(tx: &Connection, mut event: StreamEvent) -> StorageResult<Enqueued> {
     }
 
     insert_event(tx, &event)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO deliveries (event_id, domain_id, app_name, stream_name, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
             event.id,
             event.domain.id,
             event.session.app,
             event.session.stream,
             to_millis(event.received_at)
-        ],
-    )
+        ])
+    })
     .map_err(backend)?;
     Ok(Enqueued::Queued {
         event_id: event.id,
@@ -190,48 +192,51 @@ fn seen_source_id(tx: &Connection, event: &StreamEvent) -> StorageResult<bool> {
     let Some(source_id) = &event.source_event_id else {
         return Ok(false);
     };
-    tx.query_row(
-        "SELECT 1 FROM stream_events WHERE domain_id = ?1 AND source_event_id = ?2",
-        params![event.domain.id, source_id],
-        |_| Ok(()),
-    )
-    .optional()
-    .map(|found| found.is_some())
-    .map_err(backend)
+    tx.prepare_cached("SELECT 1 FROM stream_events WHERE domain_id = ?1 AND source_event_id = ?2")
+        .and_then(|mut stmt| stmt.query_row(params![event.domain.id, source_id], |_| Ok(())))
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(backend)
 }
 
 fn session_tail(tx: &Connection, event: &StreamEvent) -> StorageResult<Option<SessionTail>> {
     let session = &event.session;
-    tx.query_row(
+    tx.prepare_cached(
         "SELECT id, action, client_ip, usrargs FROM stream_events
          WHERE domain_id = ?1 AND app_name = ?2 AND stream_name = ?3 AND client_id = ?4
          ORDER BY rowid DESC LIMIT 1",
-        params![
-            event.domain.id,
-            session.app,
-            session.stream,
-            session.client_id
-        ],
-        |row| {
-            Ok(SessionTail {
-                event_id: row.get(0)?,
-                action: notify_type(row, 1)?,
-                client_ip: row.get(2)?,
-                usrargs: row.get(3)?,
-            })
-        },
     )
+    .and_then(|mut stmt| {
+        stmt.query_row(
+            params![
+                event.domain.id,
+                session.app,
+                session.stream,
+                session.client_id
+            ],
+            |row| {
+                Ok(SessionTail {
+                    event_id: row.get(0)?,
+                    action: notify_type(row, 1)?,
+                    client_ip: row.get(2)?,
+                    usrargs: row.get(3)?,
+                })
+            },
+        )
+    })
     .optional()
     .map_err(backend)
 }
 
 fn insert_event(tx: &Connection, event: &StreamEvent) -> StorageResult<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO stream_events (id, domain_id, app_name, stream_name, client_id, action,
              client_ip, usrargs, node, height, width, event_time, received_at, source,
              source_event_id, paired_event_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-        params![
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
             event.id,
             event.domain.id,
             event.session.app,
@@ -248,8 +253,8 @@ fn insert_event(tx: &Connection, event: &StreamEvent) -> StorageResult<()> {
             event.source.as_str(),
             event.source_event_id,
             event.paired_with,
-        ],
-    )
+        ])
+    })
     .map(drop)
     .map_err(backend)
 }
@@ -263,7 +268,7 @@ fn claim_due(conn: &mut Connection, claim: &Claim) -> StorageResult<Vec<ClaimedD
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
 
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE deliveries SET lease_until = ?1, lease_owner = ?2, lease_token = ?3
          WHERE seq IN (
              SELECT d.seq FROM deliveries d
@@ -276,15 +281,17 @@ fn claim_due(conn: &mut Connection, claim: &Claim) -> StorageResult<Vec<ClaimedD
                      AND e.stream_name = d.stream_name AND e.seq < d.seq)
              ORDER BY d.next_attempt_at, d.seq
              LIMIT ?6)",
-        params![
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
             to_millis(claim.lease_until),
             claim.owner,
             token,
             now,
             skip,
             i64::from(claim.limit)
-        ],
-    )
+        ])
+    })
     .map_err(backend)?;
 
     let claimed = read_claimed(&tx, &token)?;
@@ -356,16 +363,16 @@ fn complete(tx: &Connection, report: &AttemptReport) -> StorageResult<bool> {
         super::records::insert_into(tx, std::slice::from_ref(record))?;
     }
     let changed = match report.next {
-        NextStep::Finish => tx.execute(
-            "DELETE FROM deliveries WHERE seq = ?1 AND lease_token = ?2",
-            params![report.seq, report.lease.0],
-        ),
-        NextStep::RetryAt(at) => tx.execute(
-            "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?3,
+        NextStep::Finish => tx
+            .prepare_cached("DELETE FROM deliveries WHERE seq = ?1 AND lease_token = ?2")
+            .and_then(|mut stmt| stmt.execute(params![report.seq, report.lease.0])),
+        NextStep::RetryAt(at) => tx
+            .prepare_cached(
+                "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?3,
                  lease_until = NULL, lease_owner = NULL, lease_token = NULL
              WHERE seq = ?1 AND lease_token = ?2",
-            params![report.seq, report.lease.0, to_millis(at)],
-        ),
+            )
+            .and_then(|mut stmt| stmt.execute(params![report.seq, report.lease.0, to_millis(at)])),
     }
     .map_err(backend)?;
     Ok(changed > 0)
