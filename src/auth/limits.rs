@@ -26,12 +26,20 @@ pub struct LimitsFileConfig {
 pub struct LimitsOverrides {
     /// Requests a second per user for one action, as ACTION=N (repeatable), e.g.
     /// DescribeLiveStreamsNotifyRecords=100.
-    #[arg(long = "rate-limit", env = "LIVENOTIFY_RATE_LIMITS", value_delimiter = ',', value_name = "ACTION=N")]
+    #[arg(
+        long = "rate-limit",
+        env = "LIVENOTIFY_RATE_LIMITS",
+        value_delimiter = ',',
+        value_name = "ACTION=N"
+    )]
     pub rate_limits: Vec<String>,
 }
 
 /// Layers the flags on the file on the documented defaults.
-pub fn resolve(file: LimitsFileConfig, flags: LimitsOverrides) -> Result<ThrottleLimits, ConfigError> {
+pub fn resolve(
+    file: LimitsFileConfig,
+    flags: LimitsOverrides,
+) -> Result<ThrottleLimits, ConfigError> {
     let mut limits = ThrottleLimits::default();
     if let Some(n) = file.default_per_second {
         limits.default = rate("limits.default_per_second", n)?;
@@ -43,7 +51,9 @@ pub fn resolve(file: LimitsFileConfig, flags: LimitsOverrides) -> Result<Throttl
         limits.max_tracked = n;
     }
     for (action, n) in file.per_second {
-        limits.per_action.insert(action, rate("limits.per_second", n)?);
+        limits
+            .per_action
+            .insert(action, rate("limits.per_second", n)?);
     }
     for entry in flags.rate_limits {
         let (action, n) = entry
@@ -51,7 +61,9 @@ pub fn resolve(file: LimitsFileConfig, flags: LimitsOverrides) -> Result<Throttl
             .and_then(|(a, n)| Some((a.trim(), n.trim().parse::<u32>().ok()?)))
             .filter(|(a, _)| !a.is_empty())
             .ok_or_else(|| invalid("rate-limit", format!("{entry:?} is not ACTION=N")))?;
-        limits.per_action.insert(action.to_string(), rate("rate-limit", n)?);
+        limits
+            .per_action
+            .insert(action.to_string(), rate("rate-limit", n)?);
     }
     Ok(limits)
 }
@@ -76,15 +88,27 @@ mod tests {
             per_second: BTreeMap::from([("SetLiveStreamsNotifyUrlConfig".to_string(), 3)]),
             ..LimitsFileConfig::default()
         };
-        let flags = LimitsOverrides { rate_limits: vec!["SetLiveStreamsNotifyUrlConfig=5".into()] };
+        let flags = LimitsOverrides {
+            rate_limits: vec!["SetLiveStreamsNotifyUrlConfig=5".into()],
+        };
         let limits = resolve(file, flags).expect("valid");
         let set = limits.per_action["SetLiveStreamsNotifyUrlConfig"];
         assert_eq!(set.per_second.get(), 5);
-        assert_eq!(limits.per_action["DescribeLiveStreamsNotifyRecords"].per_second.get(), 100);
+        assert_eq!(
+            limits.per_action["DescribeLiveStreamsNotifyRecords"]
+                .per_second
+                .get(),
+            100
+        );
 
         for bad in ["NoNumber", "=5", "A=0", "A=-1", "A=x"] {
-            let flags = LimitsOverrides { rate_limits: vec![bad.into()] };
-            assert!(resolve(LimitsFileConfig::default(), flags).is_err(), "{bad}");
+            let flags = LimitsOverrides {
+                rate_limits: vec![bad.into()],
+            };
+            assert!(
+                resolve(LimitsFileConfig::default(), flags).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -1,11 +1,7 @@
 //! Every error of the seed and of the gateway, with its code and HTTP status, and the
 //! envelope they come in.
 
-use livenotify::{
-    auth::signature::percent_encode,
-    client::ClientError,
-    storage::KeyStatus,
-};
+use livenotify::{auth::signature::percent_encode, client::ClientError, storage::KeyStatus};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 

@@ -219,6 +219,7 @@ fn overrides(
             retry_delay_ms: Some(options.retry_delay_ms),
             ..DeliveryOverrides::default()
         },
+        ..Overrides::default()
     }
 }
 
