@@ -5,6 +5,7 @@
 //! configuration are reached only through an [`IngestDomain`] found for one account.
 
 pub(crate) mod model;
+pub mod nonce;
 pub mod open;
 pub mod postgres;
 pub mod queue;

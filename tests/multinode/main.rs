@@ -9,6 +9,7 @@
 mod database;
 
 mod cluster;
+mod nonces;
 mod partitions;
 mod sink;
 mod throughput;

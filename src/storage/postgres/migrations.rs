@@ -151,6 +151,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_by_lease ON deliveries(lease_token);
     CREATE INDEX deliveries_by_owner ON deliveries(lease_owner);
     "#,
+    // 4: signature nonces shared by every process (see storage::nonce).
+    r#"
+    CREATE TABLE signature_nonces (
+        fingerprint  BYTEA PRIMARY KEY,
+        expires_at   BIGINT NOT NULL
+    );
+    CREATE INDEX signature_nonces_by_expiry ON signature_nonces(expires_at);
+    "#,
 ];
 
 /// Brings the schema to the newest version, one transaction per step, holding the

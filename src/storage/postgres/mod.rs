@@ -8,6 +8,7 @@
 mod args;
 mod identity;
 mod migrations;
+mod nonce;
 mod notify_config;
 mod partitions;
 mod queue;
