@@ -113,12 +113,23 @@ fn start_pipeline(
         Arc::clone(store),
         config.delivery.clone(),
         clock.clone(),
-        config.hooks.node.clone(),
+        lease_owner(config),
         wake,
         shutdown.clone(),
         Arc::clone(metrics),
     )?;
     Ok((crate::ingest::router(Arc::new(ingest)), worker))
+}
+
+/// Whose name the worker's leases carry. On the embedded store only this process uses the
+/// queue, so leases carry the node name and a restart takes back at once what a crash left
+/// leased. On a shared database several processes may share a node name, so each run gets a
+/// name of its own and a dead run's leases come back when they expire.
+fn lease_owner(config: &ServeConfig) -> String {
+    match config.database {
+        None => config.hooks.node.clone(),
+        Some(_) => format!("{}#{}", config.hooks.node, uuid::Uuid::new_v4().simple()),
+    }
 }
 
 async fn shutdown_signal() {
