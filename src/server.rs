@@ -37,9 +37,10 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> = crate::storage::open(&config.store_location())
-        .await
-        .context("cannot open the store")?;
+    let (store, shared_nonces) =
+        crate::storage::open::open_with_shared_nonces(&config.store_location())
+            .await
+            .context("cannot open the store")?;
     bootstrap_admin(store.as_ref(), &config.data_dir).await?;
 
     let clock = Clock::system();
@@ -58,12 +59,18 @@ pub async fn serve(
         metrics: Arc::clone(&metrics),
         clock: clock.clone(),
     });
-    let state = ApiState {
-        auth: Arc::new(Authenticator::with_limits(
-            Arc::clone(&store),
+    let mut authenticator =
+        Authenticator::with_limits(Arc::clone(&store), clock.clone(), config.limits.clone());
+    if let Some(shared) = shared_nonces {
+        tokio::spawn(sweep_nonces(
+            Arc::clone(&shared),
             clock.clone(),
-            config.limits.clone(),
-        )),
+            shutdown_rx.clone(),
+        ));
+        authenticator = authenticator.with_shared_nonces(shared);
+    }
+    let state = ApiState {
+        auth: Arc::new(authenticator),
         store,
         clock,
         metrics,
@@ -119,6 +126,23 @@ fn start_pipeline(
         Arc::clone(metrics),
     )?;
     Ok((crate::ingest::router(Arc::new(ingest)), worker))
+}
+
+/// Deletes expired shared nonces every five minutes until shutdown.
+async fn sweep_nonces(
+    nonces: Arc<dyn crate::storage::nonce::NonceStore>,
+    clock: Clock,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(300)) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Err(error) = nonces.forget_expired_nonces(clock.now()).await {
+            tracing::warn!(error = %crate::api::error_chain(&error), "cannot sweep expired nonces");
+        }
+    }
 }
 
 /// Whose name the worker's leases carry. On the embedded store only this process uses the

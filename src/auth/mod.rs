@@ -15,6 +15,7 @@ use time::Duration;
 
 use crate::api::error::ApiError;
 use crate::clock::Clock;
+use crate::storage::nonce::NonceStore;
 use crate::storage::{AccessKey, KeyStatus, Store};
 use nonce::{NonceCache, NonceError};
 use signature::IncomingRequest;
@@ -32,6 +33,8 @@ const NONCE_CAPACITY: usize = 500_000;
 pub struct Authenticator {
     store: Arc<dyn Store>,
     nonces: NonceCache,
+    /// On a shared database, the nonces every process has seen.
+    shared_nonces: Option<Arc<dyn NonceStore>>,
     throttle: Throttle,
     clock: Clock,
 }
@@ -46,9 +49,17 @@ impl Authenticator {
         Self {
             store,
             nonces: NonceCache::with_window(NONCE_CAPACITY, MAX_CLOCK_SKEW),
+            shared_nonces: None,
             throttle: Throttle::new(limits),
             clock,
         }
+    }
+
+    /// Also checks every nonce against `shared`, which all processes on one database use, so
+    /// a request replayed to another process is refused too.
+    pub fn with_shared_nonces(mut self, shared: Arc<dyn NonceStore>) -> Self {
+        self.shared_nonces = Some(shared);
+        self
     }
 
     /// Checks, in order: the signature's shape, the timestamp's skew, the key, the signature
@@ -106,6 +117,15 @@ impl Authenticator {
                 NonceError::Full => ApiError::NonceCacheFull,
                 NonceError::Expired => ApiError::TimestampExpired,
             })?;
+        if let Some(shared) = &self.shared_nonces {
+            let expires_at = claim.timestamp.max(now) + MAX_CLOCK_SKEW;
+            let fresh = shared
+                .remember_nonce(nonce::fingerprint(&key.id, &claim.nonce), now, expires_at)
+                .await?;
+            if !fresh {
+                return Err(ApiError::NonceUsed);
+            }
+        }
         Ok(key)
     }
 }

@@ -157,7 +157,10 @@ impl State {
     }
 }
 
-fn fingerprint(key_id: &str, nonce: &str) -> Fingerprint {
+/// The fixed-size form a nonce is remembered in, here and in a shared [`NonceStore`].
+///
+/// [`NonceStore`]: crate::storage::nonce::NonceStore
+pub fn fingerprint(key_id: &str, nonce: &str) -> Fingerprint {
     let mut hasher = Sha256::new();
     hasher.update((key_id.len() as u64).to_be_bytes());
     hasher.update(key_id.as_bytes());

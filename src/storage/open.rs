@@ -4,6 +4,7 @@
 
 use std::{fmt, path::PathBuf, sync::Arc};
 
+use super::nonce::NonceStore;
 use super::postgres::{self, PostgresStore};
 use super::sqlite::SqliteStore;
 use super::{StorageError, Store};
@@ -138,6 +139,20 @@ pub async fn open(location: &StoreLocation) -> Result<Arc<dyn Store>, OpenError>
         StoreLocation::Postgres(url) => {
             let store = PostgresStore::open(url.expose(), &url.redacted()).await?;
             Ok(Arc::new(store))
+        }
+    }
+}
+
+/// Opens the store like [`open`], and also returns the nonce store every process on the same
+/// database shares (PostgreSQL), or `None` when one process owns the store (SQLite).
+pub async fn open_with_shared_nonces(
+    location: &StoreLocation,
+) -> Result<(Arc<dyn Store>, Option<Arc<dyn NonceStore>>), OpenError> {
+    match location {
+        StoreLocation::Sqlite(_) => Ok((open(location).await?, None)),
+        StoreLocation::Postgres(url) => {
+            let store = Arc::new(PostgresStore::open(url.expose(), &url.redacted()).await?);
+            Ok((store.clone(), Some(store)))
         }
     }
 }
