@@ -10,6 +10,7 @@ pub mod open;
 pub mod postgres;
 pub mod queue;
 pub mod ram;
+pub(crate) mod record_pages;
 pub mod sqlite;
 
 use async_trait::async_trait;

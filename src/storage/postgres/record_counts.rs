@@ -12,47 +12,8 @@ use deadpool_postgres::{GenericClient, Transaction};
 use super::args::Args;
 use super::{backend, rows::get, to_millis};
 use crate::domain::NotifyResult;
+use crate::storage::record_pages::{full_hours, Breakdown, HOUR_MS};
 use crate::storage::{NewNotifyRecord, StorageResult};
-
-pub(super) const HOUR_MS: i64 = 3_600_000;
-
-/// The records a query selects, as segments of time, newest first, with their counts.
-pub(super) struct Breakdown {
-    segments: Vec<Segment>,
-}
-
-struct Segment {
-    /// The segment holds records with `notify_time < before` (and after the next segment).
-    before: i64,
-    count: i64,
-}
-
-/// Where a page starts: the newest record below `before`, after skipping `skip` of them.
-pub(super) struct PageStart {
-    pub before: i64,
-    pub skip: i64,
-}
-
-impl Breakdown {
-    pub fn total(&self) -> i64 {
-        self.segments.iter().map(|s| s.count).sum()
-    }
-
-    /// The start of the page beginning `offset` records from the newest, if there is one.
-    pub fn seek(&self, offset: i64) -> Option<PageStart> {
-        let mut remaining = offset;
-        for segment in &self.segments {
-            if remaining < segment.count {
-                return Some(PageStart {
-                    before: segment.before,
-                    skip: remaining,
-                });
-            }
-            remaining -= segment.count;
-        }
-        None
-    }
-}
 
 /// A query's filters: a WHERE clause over `notify_records r` built with `args`.
 pub(super) struct Selection<'a> {
@@ -72,32 +33,14 @@ pub(super) async fn breakdown(
     start: i64,
     end: i64,
 ) -> StorageResult<Breakdown> {
-    let first_full = start.div_euclid(HOUR_MS) + i64::from(start.rem_euclid(HOUR_MS) != 0);
-    let last_full = end.div_euclid(HOUR_MS);
-    if !selection.counted || first_full >= last_full {
+    let Some((first, last)) = full_hours(start, end).filter(|_| selection.counted) else {
         let count = count_between(client, selection, start, end).await?;
-        return Ok(Breakdown {
-            segments: vec![Segment { before: end, count }],
-        });
-    }
-
-    let newest = count_between(client, selection, last_full * HOUR_MS, end).await?;
-    let mut segments = vec![Segment {
-        before: end,
-        count: newest,
-    }];
-    for (hour, count) in hourly(client, selection, first_full, last_full).await? {
-        segments.push(Segment {
-            before: (hour + 1) * HOUR_MS,
-            count,
-        });
-    }
-    let oldest = count_between(client, selection, start, first_full * HOUR_MS).await?;
-    segments.push(Segment {
-        before: first_full * HOUR_MS,
-        count: oldest,
-    });
-    Ok(Breakdown { segments })
+        return Ok(Breakdown::whole(end, count));
+    };
+    let newest = count_between(client, selection, last * HOUR_MS, end).await?;
+    let hours = hourly(client, selection, first, last).await?;
+    let oldest = count_between(client, selection, start, first * HOUR_MS).await?;
+    Ok(Breakdown::by_hours(end, newest, hours, first, oldest))
 }
 
 async fn count_between(

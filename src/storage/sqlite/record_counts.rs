@@ -9,47 +9,8 @@ use rusqlite::{params, params_from_iter, types::Value, Connection, Transaction};
 
 use super::backend;
 use crate::domain::NotifyResult;
+use crate::storage::record_pages::{full_hours, Breakdown, HOUR_MS};
 use crate::storage::{NewNotifyRecord, StorageResult};
-
-const HOUR_MS: i64 = 3_600_000;
-
-/// The records a query selects, as segments of time, newest first, with their counts.
-pub(super) struct Breakdown {
-    segments: Vec<Segment>,
-}
-
-struct Segment {
-    /// The segment holds records with `notify_time < before` (and after the next segment).
-    before: i64,
-    count: i64,
-}
-
-/// Where a page starts: the newest record below `before`, after skipping `skip` of them.
-pub(super) struct PageStart {
-    pub before: i64,
-    pub skip: i64,
-}
-
-impl Breakdown {
-    pub fn total(&self) -> i64 {
-        self.segments.iter().map(|s| s.count).sum()
-    }
-
-    /// The start of the page beginning `offset` records from the newest, if there is one.
-    pub fn seek(&self, offset: i64) -> Option<PageStart> {
-        let mut remaining = offset;
-        for segment in &self.segments {
-            if remaining < segment.count {
-                return Some(PageStart {
-                    before: segment.before,
-                    skip: remaining,
-                });
-            }
-            remaining -= segment.count;
-        }
-        None
-    }
-}
 
 /// A query's filters in SQL: the WHERE clause over `notify_records r` and its arguments.
 pub(super) struct Selection<'a> {
@@ -69,30 +30,16 @@ pub(super) fn breakdown(
     start: i64,
     end: i64,
 ) -> StorageResult<Breakdown> {
-    let first_full = start.div_euclid(HOUR_MS) + i64::from(start.rem_euclid(HOUR_MS) != 0);
-    let last_full = end.div_euclid(HOUR_MS);
-    if !selection.counted || first_full >= last_full {
-        let count = count_between(conn, selection, start, end)?;
-        return Ok(Breakdown {
-            segments: vec![Segment { before: end, count }],
-        });
-    }
-
-    let mut segments = vec![Segment {
-        before: end,
-        count: count_between(conn, selection, last_full * HOUR_MS, end)?,
-    }];
-    for (hour, count) in hourly(conn, selection, first_full, last_full)? {
-        segments.push(Segment {
-            before: (hour + 1) * HOUR_MS,
-            count,
-        });
-    }
-    segments.push(Segment {
-        before: first_full * HOUR_MS,
-        count: count_between(conn, selection, start, first_full * HOUR_MS)?,
-    });
-    Ok(Breakdown { segments })
+    let Some((first, last)) = full_hours(start, end).filter(|_| selection.counted) else {
+        return Ok(Breakdown::whole(
+            end,
+            count_between(conn, selection, start, end)?,
+        ));
+    };
+    let newest = count_between(conn, selection, last * HOUR_MS, end)?;
+    let hours = hourly(conn, selection, first, last)?;
+    let oldest = count_between(conn, selection, start, first * HOUR_MS)?;
+    Ok(Breakdown::by_hours(end, newest, hours, first, oldest))
 }
 
 fn count_between(
