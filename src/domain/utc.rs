@@ -26,7 +26,9 @@ pub fn parse_utc_seconds(text: &str) -> Option<OffsetDateTime> {
 
 /// Formats an instant as `yyyy-MM-ddTHH:mm:ssZ` in UTC, dropping any fraction of a second.
 pub fn format_utc_seconds(at: OffsetDateTime) -> String {
-    let utc = at.to_offset(time::UtcOffset::UTC);
+    // Converting to UTC fails only within a day of the calendar's ends; the instant is then
+    // printed with its own offset dropped rather than panicking.
+    let utc = at.checked_to_offset(time::UtcOffset::UTC).unwrap_or(at);
     let date = utc.date();
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
