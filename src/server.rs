@@ -110,12 +110,6 @@ fn start_pipeline(
         Arc::clone(&wake),
         Arc::clone(metrics),
     );
-    tokio::spawn(crate::ingest::retention::run(
-        Arc::clone(store),
-        clock.clone(),
-        config.retention_days,
-        shutdown.clone(),
-    ));
     let worker = crate::delivery::spawn(
         Arc::clone(store),
         config.delivery.clone(),

@@ -6,7 +6,6 @@
 pub mod accept;
 pub mod config;
 pub mod hook;
-pub mod retention;
 pub mod routes;
 pub mod sources;
 

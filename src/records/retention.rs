@@ -1,10 +1,12 @@
-//! Retention: records older than the configured number of days are deleted in small batches,
-//! once at start and then every hour, so pruning never stalls the service.
+//! Retention: notify records older than the configured number of days, and delivered stream
+//! events as old (kept until then for pairing and dedupe), are deleted in small batches, once
+//! at start and then every hour, so pruning never stalls the service.
 
 use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::api::error_chain;
 use crate::clock::Clock;
 use crate::storage::Store;
 
@@ -22,7 +24,16 @@ pub async fn run(
         match store.prune_records(cutoff).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, days, "pruned notify records"),
-            Err(error) => tracing::warn!(error = %error, "notify record pruning failed"),
+            Err(error) => {
+                tracing::warn!(error = %error_chain(&error), "notify record pruning failed")
+            }
+        }
+        match store.prune_events(cutoff).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, days, "pruned delivered stream events"),
+            Err(error) => {
+                tracing::warn!(error = %error_chain(&error), "stream event pruning failed")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(INTERVAL) => {}
