@@ -127,6 +127,14 @@ fn pipeline_tables(out: &mut String, plan: Plan, p: &PipelineFigures) {
         "ingest: p50 / p99 ms",
         format!("{} / {}", ms(p.ingest.p50), ms(p.ingest.p99)),
     );
+    memory_rows(out, p);
+    out.push('\n');
+}
+
+fn memory_rows(out: &mut String, p: &PipelineFigures) {
+    let mut row = |name: &str, value: String| {
+        let _ = writeln!(out, "| {name} | {value} |");
+    };
     row(
         "memory idle: VmRSS / VmHWM MiB",
         mib2(p.idle.rss_kib, p.idle.hwm_kib),
@@ -145,7 +153,6 @@ fn pipeline_tables(out: &mut String, plan: Plan, p: &PipelineFigures) {
         mib2(b.at_start.rss_kib, b.at_end.rss_kib),
     );
     row("memory with the backlog: peak (VmHWM) MiB", mib(b.peak_kib));
-    out.push('\n');
 }
 
 fn disk_table(out: &mut String, scales: &[QueryScale]) {
