@@ -79,7 +79,11 @@ pub async fn serve(
         .merge(hooks)
         .merge(ops)
         .merge(crate::console::router());
-    tracing::info!(addr = %listener.local_addr()?, data_dir = %config.data_dir.display(), "livenotify listening");
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        data_dir = %config.data_dir.display(),
+        "livenotify listening"
+    );
 
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -192,7 +196,12 @@ pub async fn bootstrap_admin(
     });
     write_private(&path, &serde_json::to_vec_pretty(&body)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    tracing::info!(path = %path.display(), account = %account, access_key_id = %key.id, "created the first account and access key");
+    tracing::info!(
+        path = %path.display(),
+        account = %account,
+        access_key_id = %key.id,
+        "created the first account and access key"
+    );
     Ok(Some(path))
 }
 

@@ -94,7 +94,11 @@ async fn key(command: KeyCommand, store: &dyn IdentityStore) -> anyhow::Result<V
                 .create_access_key(&AccountId(account.clone()))
                 .await
                 .map_err(|e| not_found_as(e, &format!("account {account} does not exist")))?;
-            json!({ "AccessKeyId": key.id, "AccessKeySecret": key.secret, "AccountId": key.account.0 })
+            json!({
+                "AccessKeyId": key.id,
+                "AccessKeySecret": key.secret,
+                "AccountId": key.account.0,
+            })
         }
         KeyCommand::List { account } => {
             let keys = store

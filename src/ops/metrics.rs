@@ -191,7 +191,8 @@ mod tests {
         metrics.api_request("DescribeLiveStreamsNotifyRecords", "OK");
         metrics.attempt(true, std::time::Duration::from_millis(20));
         let text = metrics.render().expect("render");
-        assert!(text.contains(r#"livenotify_hook_requests_total{outcome="queued",source="srs"} 1"#));
+        let queued = r#"livenotify_hook_requests_total{outcome="queued",source="srs"} 1"#;
+        assert!(text.contains(queued));
         assert!(text.contains("livenotify_callback_latency_seconds_count{result=\"success\"} 1"));
     }
 

@@ -44,7 +44,11 @@ pub async fn set(
         notify_auth_key,
     };
     state.store.set_notify_config(&config).await?;
-    tracing::info!(domain = %config.domain.name, account = %caller.account, "stream callback configured");
+    tracing::info!(
+        domain = %config.domain.name,
+        account = %caller.account,
+        "stream callback configured"
+    );
     Ok(Map::new())
 }
 
@@ -85,7 +89,11 @@ pub async fn delete(
 ) -> Result<ActionBody, ApiError> {
     let domain = caller_domain(state, caller, params).await?;
     state.store.delete_notify_config(&domain).await?;
-    tracing::info!(domain = %domain.name, account = %caller.account, "stream callback configuration deleted");
+    tracing::info!(
+        domain = %domain.name,
+        account = %caller.account,
+        "stream callback configuration deleted"
+    );
     Ok(Map::new())
 }
 

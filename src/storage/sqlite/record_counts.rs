@@ -49,7 +49,8 @@ fn count_between(
     end: i64,
 ) -> StorageResult<i64> {
     let sql = format!(
-        "SELECT count(*) FROM notify_records r WHERE {} AND r.notify_time >= ? AND r.notify_time < ?",
+        "SELECT count(*) FROM notify_records r \
+         WHERE {} AND r.notify_time >= ? AND r.notify_time < ?",
         selection.where_sql
     );
     let mut args = selection.args.to_vec();
