@@ -41,6 +41,14 @@ pub enum StorageError {
 
 pub type StorageResult<T> = Result<T, StorageError>;
 
+/// `NotFound { what }` when a statement changed no row, for updates and deletes by key.
+pub(crate) fn found_if(changed: u64, what: &'static str) -> StorageResult<()> {
+    match changed {
+        0 => Err(StorageError::NotFound { what }),
+        _ => Ok(()),
+    }
+}
+
 /// Accounts, their access keys and the ingest domains they own.
 #[async_trait]
 pub trait IdentityStore: Send + Sync {
@@ -71,7 +79,12 @@ pub trait IdentityStore: Send + Sync {
         &self,
         account: &AccountId,
         name: &DomainName,
-    ) -> StorageResult<Option<IngestDomain>>;
+    ) -> StorageResult<Option<IngestDomain>> {
+        Ok(self
+            .domain_by_name(name)
+            .await?
+            .filter(|domain| &domain.account == account))
+    }
     /// The domain `name` whoever owns it: for ingest hooks and import, not for API callers.
     async fn domain_by_name(&self, name: &DomainName) -> StorageResult<Option<IngestDomain>>;
 }

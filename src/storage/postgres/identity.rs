@@ -8,8 +8,8 @@ use super::rows::{self, get};
 use super::{backend, from_millis, to_millis, PostgresStore};
 use crate::domain::DomainName;
 use crate::storage::{
-    model::generate_key_pair, AccessKey, AccountId, IdentityStore, IngestDomain, KeyStatus,
-    StorageError, StorageResult,
+    found_if, model::generate_key_pair, AccessKey, AccountId, IdentityStore, IngestDomain,
+    KeyStatus, StorageError, StorageResult,
 };
 
 const KEY_COLUMNS: &str = "id, secret, account_id, status, created_at";
@@ -186,17 +186,6 @@ impl IdentityStore for PostgresStore {
         rows.iter().map(|row| rows::domain(row, 0)).collect()
     }
 
-    async fn find_domain(
-        &self,
-        account: &AccountId,
-        name: &DomainName,
-    ) -> StorageResult<Option<IngestDomain>> {
-        Ok(self
-            .domain_by_name(name)
-            .await?
-            .filter(|domain| &domain.account == account))
-    }
-
     async fn domain_by_name(&self, name: &DomainName) -> StorageResult<Option<IngestDomain>> {
         let sql = format!("SELECT {DOMAIN_COLUMNS} FROM domains WHERE name = $1");
         let client = self.client().await?;
@@ -205,13 +194,6 @@ impl IdentityStore for PostgresStore {
             .await
             .map_err(backend)?;
         row.map(|row| rows::domain(&row, 0)).transpose()
-    }
-}
-
-fn found_if(changed: u64, what: &'static str) -> StorageResult<()> {
-    match changed {
-        0 => Err(StorageError::NotFound { what }),
-        _ => Ok(()),
     }
 }
 

@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 use super::{backend, from_millis, to_millis, SqliteStore};
 use crate::domain::DomainName;
 use crate::storage::{
-    model::generate_key_pair, AccessKey, AccountId, IdentityStore, IngestDomain, KeyStatus,
-    StorageError, StorageResult,
+    found_if, model::generate_key_pair, AccessKey, AccountId, IdentityStore, IngestDomain,
+    KeyStatus, StorageError, StorageResult,
 };
 
 #[async_trait]
@@ -125,7 +125,7 @@ impl IdentityStore for SqliteStore {
                 .map_err(backend)
             })
             .await?;
-        found_if(changed, "access key")
+        found_if(changed as u64, "access key")
     }
 
     async fn delete_access_key(&self, access_key_id: &str) -> StorageResult<()> {
@@ -136,7 +136,7 @@ impl IdentityStore for SqliteStore {
                     .map_err(backend)
             })
             .await?;
-        found_if(changed, "access key")
+        found_if(changed as u64, "access key")
     }
 
     async fn add_domain(
@@ -178,7 +178,7 @@ impl IdentityStore for SqliteStore {
                     .map_err(backend)
             })
             .await?;
-        found_if(changed, "domain")
+        found_if(changed as u64, "domain")
     }
 
     async fn list_domains(&self, account: Option<&AccountId>) -> StorageResult<Vec<IngestDomain>> {
@@ -198,17 +198,6 @@ impl IdentityStore for SqliteStore {
         .await
     }
 
-    async fn find_domain(
-        &self,
-        account: &AccountId,
-        name: &DomainName,
-    ) -> StorageResult<Option<IngestDomain>> {
-        Ok(self
-            .domain_by_name(name)
-            .await?
-            .filter(|domain| &domain.account == account))
-    }
-
     async fn domain_by_name(&self, name: &DomainName) -> StorageResult<Option<IngestDomain>> {
         let name = name.as_str().to_string();
         self.read(move |conn| {
@@ -221,13 +210,6 @@ impl IdentityStore for SqliteStore {
             .map_err(backend)
         })
         .await
-    }
-}
-
-fn found_if(changed: usize, what: &'static str) -> StorageResult<()> {
-    match changed {
-        0 => Err(StorageError::NotFound { what }),
-        _ => Ok(()),
     }
 }
 
