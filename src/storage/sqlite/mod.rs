@@ -1,7 +1,6 @@
 //! The embedded store: one SQLite file in the data directory, in WAL mode, with one writer
 //! connection (SQLite serialises writers anyway) and a small pool of readers.
 
-mod group_commit;
 mod identity;
 mod migrations;
 mod notify_config;
@@ -9,10 +8,11 @@ mod queue;
 mod ram;
 mod record_counts;
 mod records;
+mod writer;
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
+    sync::Arc,
 };
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -24,12 +24,10 @@ use super::{StorageError, StorageResult};
 /// The SQLite implementation of [`super::Store`].
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: Arc<Mutex<Connection>>,
+    /// The thread owning the one writer connection.
+    writer: Arc<writer::Writer>,
     readers: r2d2::Pool<SqliteConnectionManager>,
     path: PathBuf,
-    /// Hook events waiting for their group commit, and attempt outcomes waiting for theirs.
-    enqueues: Arc<group_commit::Group<queue::EnqueueJob>>,
-    completions: Arc<group_commit::Group<queue::CompleteJob>>,
 }
 
 const DATABASE_FILE: &str = "livenotify.db";
@@ -55,23 +53,19 @@ impl SqliteStore {
             .map_err(backend)?;
 
         Ok(Self {
-            writer: Arc::new(Mutex::new(writer)),
+            writer: Arc::new(writer::Writer::start(writer)?),
             readers,
             path,
-            enqueues: group_commit::Group::new(true),
-            completions: group_commit::Group::new(false),
         })
     }
 
     /// Gives the writer a page cache of `mebibytes`, for bulk loads such as `records import`:
     /// with SQLite's small default cache, a large transaction spills and re-reads index pages.
     pub fn set_writer_cache(&self, mebibytes: u32) -> StorageResult<()> {
-        let conn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        conn.pragma_update(None, "cache_size", -(i64::from(mebibytes) * 1024))
-            .map_err(backend)
+        self.writer.exclusive_blocking(move |conn| {
+            conn.pragma_update(None, "cache_size", -(i64::from(mebibytes) * 1024))
+                .map_err(backend)
+        })
     }
 
     /// The database file.
@@ -79,21 +73,13 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Runs `work` on the writer connection on a blocking thread.
+    /// Runs `work` alone on the writer connection, on the writer thread.
     async fn write<T, F>(&self, work: F) -> StorageResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StorageResult<T> + Send + 'static,
     {
-        let writer = Arc::clone(&self.writer);
-        tokio::task::spawn_blocking(move || {
-            let mut conn = writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            work(&mut conn)
-        })
-        .await
-        .map_err(backend)?
+        self.writer.exclusive(work).await
     }
 
     /// Runs `work` on a pooled read-only connection on a blocking thread.

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
 
-use super::group_commit::Job;
+use super::writer::Job;
 use super::{backend, from_millis, identity::domain_from_row, to_millis, SqliteStore};
 use crate::domain::NotifyType;
 use crate::storage::queue::{
@@ -21,7 +21,7 @@ const PRUNE_BATCH: i64 = 5_000;
 #[async_trait]
 impl QueueStore for SqliteStore {
     async fn enqueue_event(&self, event: StreamEvent) -> StorageResult<Enqueued> {
-        self.grouped(&self.enqueues, EnqueueJob(event)).await
+        self.writer.grouped(EnqueueJob(event)).await
     }
 
     async fn claim_deliveries(&self, claim: &Claim) -> StorageResult<Vec<ClaimedDelivery>> {
@@ -30,7 +30,7 @@ impl QueueStore for SqliteStore {
     }
 
     async fn complete_attempt(&self, report: AttemptReport) -> StorageResult<bool> {
-        self.grouped(&self.completions, CompleteJob(report)).await
+        self.writer.grouped(CompleteJob(report)).await
     }
 
     async fn release_claims(&self, claims: Vec<(i64, LeaseToken)>) -> StorageResult<()> {
@@ -142,8 +142,9 @@ pub(super) struct EnqueueJob(StreamEvent);
 
 impl Job for EnqueueJob {
     type Output = Enqueued;
-    fn apply(self, conn: &Connection) -> StorageResult<Enqueued> {
-        enqueue(conn, self.0)
+    const FULL_SYNC: bool = true;
+    fn apply(&self, conn: &Connection) -> StorageResult<Enqueued> {
+        enqueue(conn, self.0.clone())
     }
 }
 
@@ -152,7 +153,8 @@ pub(super) struct CompleteJob(AttemptReport);
 
 impl Job for CompleteJob {
     type Output = bool;
-    fn apply(self, conn: &Connection) -> StorageResult<bool> {
+    const FULL_SYNC: bool = false;
+    fn apply(&self, conn: &Connection) -> StorageResult<bool> {
         complete(conn, &self.0)
     }
 }
