@@ -83,12 +83,11 @@ impl IdentityStore for SqliteStore {
 
     async fn access_key(&self, access_key_id: &str) -> StorageResult<Option<AccessKey>> {
         let id = access_key_id.to_string();
-        self.read(move |conn| {
-            conn.query_row(
+        self.read_point(move |conn| {
+            conn.prepare_cached(
                 "SELECT id, secret, account_id, status, created_at FROM access_keys WHERE id = ?1",
-                [id],
-                key_from_row,
             )
+            .and_then(|mut stmt| stmt.query_row([id], key_from_row))
             .optional()
             .map_err(backend)
         })
@@ -200,12 +199,11 @@ impl IdentityStore for SqliteStore {
 
     async fn domain_by_name(&self, name: &DomainName) -> StorageResult<Option<IngestDomain>> {
         let name = name.as_str().to_string();
-        self.read(move |conn| {
-            conn.query_row(
+        self.read_point(move |conn| {
+            conn.prepare_cached(
                 "SELECT id, name, account_id, created_at FROM domains WHERE name = ?1",
-                [name],
-                domain_from_row,
             )
+            .and_then(|mut stmt| stmt.query_row([name], domain_from_row))
             .optional()
             .map_err(backend)
         })

@@ -82,6 +82,21 @@ impl SqliteStore {
         self.writer.exclusive(work).await
     }
 
+    /// Runs `work`, a point lookup in a small table that stays in the page cache (a domain,
+    /// a key, a callback configuration), on an idle pooled reader right on the calling
+    /// thread: such a lookup takes microseconds, less than the hop to a blocking thread and
+    /// back. When every reader is busy it takes the blocking path of [`Self::read`].
+    async fn read_point<T, F>(&self, work: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
+    {
+        match self.readers.try_get() {
+            Some(conn) => work(&conn),
+            None => self.read(work).await,
+        }
+    }
+
     /// Runs `work` on a pooled read-only connection on a blocking thread.
     async fn read<T, F>(&self, work: F) -> StorageResult<T>
     where

@@ -41,23 +41,24 @@ impl NotifyConfigStore for SqliteStore {
 
     async fn notify_config(&self, domain: &IngestDomain) -> StorageResult<Option<NotifyUrlConfig>> {
         let domain = domain.clone();
-        self.read(move |conn| {
-            conn.query_row(
-                "SELECT notify_url, exception_notify_url, switch_notify_url, notify_req_auth,
-                        notify_auth_key
-                 FROM notify_url_configs WHERE domain_id = ?1",
-                [domain.id],
-                |row| {
-                    Ok(NotifyUrlConfig {
-                        domain: domain.clone(),
-                        notify_url: row.get(0)?,
-                        exception_notify_url: row.get(1)?,
-                        switch_notify_url: row.get(2)?,
-                        notify_req_auth: row.get(3)?,
-                        notify_auth_key: row.get(4)?,
-                    })
-                },
-            )
+        self.read_point(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT notify_url, exception_notify_url, switch_notify_url, notify_req_auth,
+                            notify_auth_key
+                     FROM notify_url_configs WHERE domain_id = ?1",
+                )
+                .map_err(backend)?;
+            stmt.query_row([domain.id], |row| {
+                Ok(NotifyUrlConfig {
+                    domain: domain.clone(),
+                    notify_url: row.get(0)?,
+                    exception_notify_url: row.get(1)?,
+                    switch_notify_url: row.get(2)?,
+                    notify_req_auth: row.get(3)?,
+                    notify_auth_key: row.get(4)?,
+                })
+            })
             .optional()
             .map_err(backend)
         })
