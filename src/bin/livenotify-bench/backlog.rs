@@ -57,15 +57,33 @@ pub async fn run(
 /// Adds events and deliveries for `domain` until `target` deliveries are queued; returns the
 /// number queued.
 fn fill(db: &Path, domain: &str, target: u64) -> Result<u64, BenchError> {
-    let mut conn = Connection::open(db)?;
-    let domain_id: i64 =
-        conn.query_row("SELECT id FROM domains WHERE name = ?1", [domain], |r| {
-            r.get(0)
-        })?;
+    let conn = Connection::open(db)?;
     let queued = conn.query_row("SELECT count(*) FROM deliveries", [], |r| {
         r.get::<_, i64>(0)
     })?;
     let queued = queued.max(0) as u64;
+    drop(conn);
+    queue_events(db, &[domain.to_string()], "k", queued..target)?;
+    Ok(target.max(queued))
+}
+
+/// Queues a publish event and its due delivery for each `i` in `numbers`, stream
+/// `"{prefix}{i}"` in `domains[i % len]`: the rows ingest writes, in one bulk transaction.
+pub fn queue_events(
+    db: &Path,
+    domains: &[String],
+    prefix: &str,
+    numbers: std::ops::Range<u64>,
+) -> Result<(), BenchError> {
+    let mut conn = Connection::open(db)?;
+    let mut ids = Vec::with_capacity(domains.len());
+    for name in domains {
+        ids.push(
+            conn.query_row("SELECT id FROM domains WHERE name = ?1", [name], |r| {
+                r.get::<_, i64>(0)
+            })?,
+        );
+    }
     let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
     let tx = conn.transaction()?;
     {
@@ -79,13 +97,14 @@ fn fill(db: &Path, domain: &str, target: u64) -> Result<u64, BenchError> {
             "INSERT INTO deliveries (event_id, domain_id, app_name, stream_name, next_attempt_at)
              VALUES (?1, ?2, 'live', ?3, ?4)",
         )?;
-        for i in queued..target {
-            let id = uuid::Uuid::new_v4().simple().to_string();
-            let stream = format!("k{i}");
+        for i in numbers {
+            let id = uuid::Uuid::now_v7().to_string();
+            let domain_id = ids[(i % ids.len() as u64) as usize];
+            let stream = format!("{prefix}{i}");
             event.execute(params![id, domain_id, stream, format!("c{i}"), now])?;
             delivery.execute(params![id, domain_id, stream, now])?;
         }
     }
     tx.commit()?;
-    Ok(target.max(queued))
+    Ok(())
 }

@@ -65,6 +65,9 @@ struct Args {
     /// Run only the query part or only the pipeline part (for profiling one of them).
     #[arg(long, value_enum)]
     only: Option<Part>,
+    /// Events for the delivery phases, instead of the scale's number (for profiling).
+    #[arg(long)]
+    events: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -95,7 +98,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), BenchError> {
-    let plan = args.scale.plan();
+    let mut plan = args.scale.plan();
+    if let Some(events) = args.events {
+        plan.pipeline.events = events;
+    }
     let machine = machine::Machine::describe();
     serve_proc::livenotify_binary()?;
     std::fs::create_dir_all(&args.work)?;

@@ -48,9 +48,19 @@ pub struct DeliveryFigures {
     pub serve_cpu_us: f64,
 }
 
+/// Delivery alone: a queue filled on disk while serve was stopped, drained by a fresh serve.
+pub struct DrainFigures {
+    pub queued: usize,
+    pub delivered: usize,
+    pub recorded: u64,
+    pub per_second: f64,
+    pub serve_cpu_us: f64,
+}
+
 pub struct PipelineFigures {
     pub idle: Memory,
     pub delivery: DeliveryFigures,
+    pub drain: DrainFigures,
     pub after_delivery: Memory,
     pub wrk: Result<WrkFigures, String>,
     pub ingest: Summary,
@@ -70,7 +80,10 @@ pub async fn run(work: &Path, load: PipelineLoad) -> Result<PipelineFigures, Ben
     let delivery = deliver(&serve, &receiver, &domains, work, load).await?;
     let after_delivery = serve.memory();
     let wrk = wrk::run(&receiver.url(), load.wrk_seconds, load.wrk_connections);
+    serve.stop()?;
+    let drain = drain(work, &receiver, &domains, load).await?;
 
+    let serve = ServeProcess::start(work, &[])?;
     let stalled_domains = [STALLED_DOMAIN.to_string()];
     let burst = Burst {
         endpoint: &serve.endpoint,
@@ -87,6 +100,7 @@ pub async fn run(work: &Path, load: PipelineLoad) -> Result<PipelineFigures, Ben
     Ok(PipelineFigures {
         idle,
         delivery,
+        drain,
         after_delivery,
         wrk,
         ingest: Summary::of(ingest.samples, ingest.wall),
@@ -164,6 +178,48 @@ async fn deliver(
         per_second: delivered as f64 / wall.as_secs_f64(),
         latency: Summary::of(latencies, wall),
         hooks_refused: posted.refused,
+        serve_cpu_us: cpu * 1e6 / (delivered.max(1) as f64),
+    })
+}
+
+/// Queues `load.events` deliveries on disk with serve stopped, then starts serve and times
+/// until every callback has arrived and every attempt is recorded: the delivery half alone,
+/// without the hooks' HTTP requests and durable enqueues.
+async fn drain(
+    work: &Path,
+    receiver: &Receiver,
+    domains: &[String],
+    load: PipelineLoad,
+) -> Result<DrainFigures, BenchError> {
+    let db = work.join("livenotify.db");
+    let recorded_before = wait_recorded(work, 0, Instant::now()).await?;
+    let queued = load.events;
+    let names = domains.to_vec();
+    tokio::task::spawn_blocking(move || {
+        crate::backlog::queue_events(&db, &names, "d", 0..queued as u64)
+    })
+    .await
+    .map_err(|e| BenchError::Setup(e.to_string()))??;
+    receiver.arrivals.take();
+
+    let serve = ServeProcess::start(work, &[])?;
+    let began = Instant::now();
+    let cpu_before = serve.cpu_seconds();
+    let deadline = began + load.max_phase;
+    while receiver.arrivals.len() < queued && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let expected = recorded_before + queued as u64;
+    let recorded = wait_recorded(work, expected, deadline).await? - recorded_before;
+    let wall = began.elapsed();
+    let cpu = serve.cpu_seconds() - cpu_before;
+    serve.stop()?;
+    let delivered = receiver.arrivals.take().len();
+    Ok(DrainFigures {
+        queued,
+        delivered,
+        recorded,
+        per_second: delivered as f64 / wall.as_secs_f64(),
         serve_cpu_us: cpu * 1e6 / (delivered.max(1) as f64),
     })
 }

@@ -163,6 +163,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX notify_records_by_app
         ON notify_records(domain_id, app_name, notify_time);
     "#,
+    // 6: two indexes every claim and every finished delivery had to update. A claim now
+    // reads back its deliveries by position, and a restart's release of its own leases
+    // scans the queue once.
+    r#"
+    DROP INDEX deliveries_by_lease;
+    DROP INDEX deliveries_by_owner;
+    "#,
 ];
 
 /// Brings the schema to the newest version inside one transaction per step.

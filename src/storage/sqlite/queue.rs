@@ -3,7 +3,7 @@
 //! PostgreSQL runs the same claim with `FOR UPDATE SKIP LOCKED`.
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use time::OffsetDateTime;
 
 use super::writer::Job;
@@ -261,65 +261,85 @@ fn insert_event(tx: &Connection, event: &StreamEvent) -> StorageResult<()> {
     .map_err(backend)
 }
 
+/// The due deliveries that head their stream's queue, oldest due first; `{skip}` is empty or
+/// leaves out the domains at their in-flight cap.
+const DUE: &str = "SELECT d.seq FROM deliveries d
+     WHERE d.next_attempt_at <= ?1
+       AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+       {skip}
+       AND NOT EXISTS (
+           SELECT 1 FROM deliveries e
+           WHERE e.domain_id = d.domain_id AND e.app_name = d.app_name
+             AND e.stream_name = d.stream_name AND e.seq < d.seq)
+     ORDER BY d.next_attempt_at, d.seq
+     LIMIT ?2";
+
 /// Leases the due deliveries that head their stream's queue, then reads them back.
 fn claim_due(conn: &mut Connection, claim: &Claim) -> StorageResult<Vec<ClaimedDelivery>> {
     let token = uuid::Uuid::new_v4().simple().to_string();
-    let skip = serde_json::to_string(&claim.skip_domains).map_err(backend)?;
     let now = to_millis(claim.now);
+    let limit = i64::from(claim.limit);
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
 
-    tx.prepare_cached(
-        "UPDATE deliveries SET lease_until = ?1, lease_owner = ?2, lease_token = ?3
-         WHERE seq IN (
-             SELECT d.seq FROM deliveries d
-             WHERE d.next_attempt_at <= ?4
-               AND (d.lease_until IS NULL OR d.lease_until <= ?4)
-               AND d.domain_id NOT IN (SELECT value FROM json_each(?5))
-               AND NOT EXISTS (
-                   SELECT 1 FROM deliveries e
-                   WHERE e.domain_id = d.domain_id AND e.app_name = d.app_name
-                     AND e.stream_name = d.stream_name AND e.seq < d.seq)
-             ORDER BY d.next_attempt_at, d.seq
-             LIMIT ?6)",
-    )
-    .and_then(|mut stmt| {
-        stmt.execute(params![
-            to_millis(claim.lease_until),
-            claim.owner,
-            token,
-            now,
-            skip,
-            i64::from(claim.limit)
-        ])
-    })
-    .map_err(backend)?;
+    // Two statements rather than one with an empty list, so the usual claim (no domain at
+    // its cap) keeps one plan and is never prepared again.
+    let seqs: Vec<i64> = if claim.skip_domains.is_empty() {
+        let mut stmt = tx
+            .prepare_cached(&DUE.replace("{skip}", ""))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![now, limit], |row| row.get(0))
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    } else {
+        let skip = serde_json::to_string(&claim.skip_domains).map_err(backend)?;
+        let sql = DUE.replace(
+            "{skip}",
+            "AND d.domain_id NOT IN (SELECT value FROM json_each(?3))",
+        );
+        let mut stmt = tx.prepare_cached(&sql).map_err(backend)?;
+        let rows = stmt
+            .query_map(params![now, limit, skip], |row| row.get(0))
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    };
 
-    let claimed = read_claimed(&tx, &token)?;
+    let mut claimed = Vec::with_capacity(seqs.len());
+    {
+        let mut lease = tx
+            .prepare_cached(
+                "UPDATE deliveries SET lease_until = ?1, lease_owner = ?2, lease_token = ?3
+                 WHERE seq = ?4",
+            )
+            .map_err(backend)?;
+        let mut read = tx
+            .prepare_cached(
+                "SELECT dm.id, dm.name, dm.account_id, dm.created_at,
+                        d.seq, d.attempts, e.id, e.app_name, e.stream_name, e.client_id,
+                        e.action, e.client_ip, e.usrargs, e.node, e.height, e.width,
+                        e.event_time, e.received_at, e.source, e.source_event_id,
+                        e.paired_event_id
+                 FROM deliveries d
+                 JOIN stream_events e ON e.id = d.event_id
+                 JOIN domains dm ON dm.id = d.domain_id
+                 WHERE d.seq = ?1",
+            )
+            .map_err(backend)?;
+        let lease_until = to_millis(claim.lease_until);
+        for seq in seqs {
+            lease
+                .execute(params![lease_until, claim.owner, token, seq])
+                .map_err(backend)?;
+            claimed.push(
+                read.query_row([seq], |row| claimed_from_row(row, &token))
+                    .map_err(backend)?,
+            );
+        }
+    }
     tx.commit().map_err(backend)?;
     Ok(claimed)
-}
-
-fn read_claimed(tx: &Transaction<'_>, token: &str) -> StorageResult<Vec<ClaimedDelivery>> {
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT dm.id, dm.name, dm.account_id, dm.created_at,
-                    d.seq, d.attempts, e.id, e.app_name, e.stream_name, e.client_id,
-                    e.action, e.client_ip, e.usrargs, e.node, e.height, e.width,
-                    e.event_time, e.received_at, e.source, e.source_event_id,
-                    e.paired_event_id
-             FROM deliveries d
-             JOIN stream_events e ON e.id = d.event_id
-             JOIN domains dm ON dm.id = d.domain_id
-             WHERE d.lease_token = ?1
-             ORDER BY d.seq",
-        )
-        .map_err(backend)?;
-    let rows = stmt
-        .query_map([token], |row| claimed_from_row(row, token))
-        .map_err(backend)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(backend)
 }
 
 fn claimed_from_row(row: &Row<'_>, token: &str) -> rusqlite::Result<ClaimedDelivery> {
