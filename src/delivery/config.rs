@@ -58,7 +58,7 @@ pub struct DeliveryOverrides {
           default_missing_value = "true", value_name = "BOOL",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub honour_retry_after: Option<bool>,
-    /// Callbacks in flight at once [default: 64].
+    /// Callbacks in flight at once [default: 256].
     #[arg(long, env = "LIVENOTIFY_DELIVERY_CONCURRENCY", value_name = "N")]
     pub delivery_concurrency: Option<usize>,
     /// Callbacks in flight at once for one ingest domain [default: 16].
@@ -89,7 +89,7 @@ impl Default for DeliveryConfig {
             allow_private_targets: false,
             timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
-            concurrency: 64,
+            concurrency: 256,
             per_domain_concurrency: 16,
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_millis(500),

@@ -14,7 +14,7 @@
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle, ThreadId};
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::backend;
@@ -248,30 +248,46 @@ fn apply_together(
     conn: &mut Connection,
     group: &mut [Box<dyn Pending>],
 ) -> Result<(), GroupOutcome> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
+    run_cached(conn, "BEGIN IMMEDIATE")
         .map_err(|error| GroupOutcome::CommitFailed(error.to_string()))?;
     for job in group.iter_mut() {
-        if job.apply(&tx).is_err() {
-            // Dropping the transaction rolls it back.
+        if job.apply(conn).is_err() {
+            rollback(conn);
             return Err(GroupOutcome::JobFailed);
         }
     }
-    tx.commit()
-        .map_err(|error| GroupOutcome::CommitFailed(error.to_string()))
+    commit(conn).map_err(|error| GroupOutcome::CommitFailed(error.to_string()))
 }
 
 /// Applies one job in its own transaction. `Ok` when it is stored or when the job itself
 /// failed (its own error is its answer); `Err` when the commit failed.
 fn apply_alone(conn: &mut Connection, job: &mut dyn Pending) -> Result<(), StorageError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|error| backend(GroupCommitFailed(error.to_string())))?;
-    if job.apply(&tx).is_ok() {
-        tx.commit()
-            .map_err(|error| backend(GroupCommitFailed(error.to_string())))?;
+    let failed = |error: rusqlite::Error| backend(GroupCommitFailed(error.to_string()));
+    run_cached(conn, "BEGIN IMMEDIATE").map_err(failed)?;
+    if job.apply(conn).is_ok() {
+        commit(conn).map_err(failed)?;
+    } else {
+        rollback(conn);
     }
     Ok(())
+}
+
+/// Runs a transaction-control statement from the statement cache: parsing `BEGIN` and
+/// `COMMIT` anew for every group showed up in profiles.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+/// Commits, or rolls back when the commit fails, so the connection is never left inside a
+/// transaction.
+fn commit(conn: &Connection) -> rusqlite::Result<()> {
+    run_cached(conn, "COMMIT").inspect_err(|_| rollback(conn))
+}
+
+fn rollback(conn: &Connection) {
+    if !conn.is_autocommit() {
+        let _ = run_cached(conn, "ROLLBACK");
+    }
 }
 
 fn fail_all(group: Vec<Box<dyn Pending>>, message: &str) {
