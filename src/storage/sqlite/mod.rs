@@ -55,6 +55,9 @@ impl SqliteStore {
         let readers = r2d2::Pool::builder()
             .max_size(READERS)
             .min_idle(Some(1))
+            // A connection to a local file does not go stale; the check ran a statement,
+            // parsed anew, on every checkout.
+            .test_on_check_out(false)
             .build(manager)
             .map_err(backend)?;
 

@@ -262,7 +262,8 @@ fn insert_event(tx: &Connection, event: &StreamEvent) -> StorageResult<()> {
 }
 
 /// The due deliveries that head their stream's queue, oldest due first; `{skip}` is empty or
-/// leaves out the domains at their in-flight cap.
+/// leaves out the domains at their in-flight cap. The claim stops reading at its limit; a
+/// bound `LIMIT ?` would make SQLite prepare the statement again for every new value.
 const DUE: &str = "SELECT d.seq FROM deliveries d
      WHERE d.next_attempt_at <= ?1
        AND (d.lease_until IS NULL OR d.lease_until <= ?1)
@@ -271,14 +272,13 @@ const DUE: &str = "SELECT d.seq FROM deliveries d
            SELECT 1 FROM deliveries e
            WHERE e.domain_id = d.domain_id AND e.app_name = d.app_name
              AND e.stream_name = d.stream_name AND e.seq < d.seq)
-     ORDER BY d.next_attempt_at, d.seq
-     LIMIT ?2";
+     ORDER BY d.next_attempt_at, d.seq";
 
 /// Leases the due deliveries that head their stream's queue, then reads them back.
 fn claim_due(conn: &mut Connection, claim: &Claim) -> StorageResult<Vec<ClaimedDelivery>> {
     let token = uuid::Uuid::new_v4().simple().to_string();
     let now = to_millis(claim.now);
-    let limit = i64::from(claim.limit);
+    let limit = usize::try_from(claim.limit).unwrap_or(usize::MAX);
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
@@ -290,20 +290,24 @@ fn claim_due(conn: &mut Connection, claim: &Claim) -> StorageResult<Vec<ClaimedD
             .prepare_cached(&DUE.replace("{skip}", ""))
             .map_err(backend)?;
         let rows = stmt
-            .query_map(params![now, limit], |row| row.get(0))
+            .query_map(params![now], |row| row.get(0))
             .map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)?
+        rows.take(limit)
+            .collect::<Result<_, _>>()
+            .map_err(backend)?
     } else {
         let skip = serde_json::to_string(&claim.skip_domains).map_err(backend)?;
         let sql = DUE.replace(
             "{skip}",
-            "AND d.domain_id NOT IN (SELECT value FROM json_each(?3))",
+            "AND d.domain_id NOT IN (SELECT value FROM json_each(?2))",
         );
         let mut stmt = tx.prepare_cached(&sql).map_err(backend)?;
         let rows = stmt
-            .query_map(params![now, limit, skip], |row| row.get(0))
+            .query_map(params![now, skip], |row| row.get(0))
             .map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)?
+        rows.take(limit)
+            .collect::<Result<_, _>>()
+            .map_err(backend)?
     };
 
     let mut claimed = Vec::with_capacity(seqs.len());

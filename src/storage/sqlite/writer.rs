@@ -214,12 +214,12 @@ fn commit_group(conn: &mut Connection, sync: &mut Synchronous, mut group: Vec<Bo
         Synchronous::Normal
     };
     if wanted != *sync {
-        let value = if wanted == Synchronous::Full {
-            "FULL"
+        let pragma = if wanted == Synchronous::Full {
+            "PRAGMA synchronous = FULL"
         } else {
-            "NORMAL"
+            "PRAGMA synchronous = NORMAL"
         };
-        if let Err(error) = conn.pragma_update(None, "synchronous", value) {
+        if let Err(error) = run_cached(conn, pragma) {
             return fail_all(group, &error.to_string());
         }
         *sync = wanted;
