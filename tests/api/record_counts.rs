@@ -1,5 +1,6 @@
-//! TotalNum and deep pages come from hourly counts plus partial hours; these tests check them
-//! against a plain computation over the same records, including after pruning.
+//! TotalNum and deep pages come from hourly counts plus partial hours (each counted directly
+//! or as its hour's count less the rest of the hour, whichever is smaller); these tests check
+//! them against a plain computation over the same records, including after pruning.
 
 use livenotify::{
     domain::NotifyResult,
@@ -10,7 +11,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::support::{record, TestApp};
 
-/// Records spread over about ten hours, some sharing a millisecond.
+/// Records `offsets_ms` before `base` (negative: after it), some sharing a millisecond.
 fn spread(domain: &IngestDomain, base: OffsetDateTime, offsets_ms: &[i64]) -> Vec<NewNotifyRecord> {
     offsets_ms
         .iter()
@@ -83,13 +84,19 @@ fn totals_and_pages_match_a_plain_count_for_any_range_and_filter() {
         (app, domain, base)
     });
     let ten_hours = 10 * 3_600_000i64;
-    let offsets = prop::collection::vec(prop_oneof![0..ten_hours, Just(1_800_000i64)], 1..150);
+    // Up to an hour after the queries' latest end too, so the rest of the newest hour is not
+    // always empty when its count is taken off the hour's.
+    let offsets = prop::collection::vec(
+        prop_oneof![-3_600_000..ten_hours, Just(1_800_000i64)],
+        1..150,
+    );
     let config = ProptestConfig {
         cases: 64,
         ..ProptestConfig::default()
     };
     let app_ref = &app;
-    proptest!(config, |(offsets in offsets, from_s in 0i64..40_000, len_s in 1i64..40_000,
+    let from_s = prop_oneof![Just(0i64), 0i64..40_000];
+    proptest!(config, |(offsets in offsets, from_s in from_s, len_s in 1i64..40_000,
                         size in 1u32..40, number in 1u32..8, app_filter in 0..3usize, result in 0..3usize)| {
         runtime.block_on(async {
             app_ref.store.prune_records(base + Duration::days(1)).await.expect("emptied");
@@ -112,16 +119,90 @@ fn totals_and_pages_match_a_plain_count_for_any_range_and_filter() {
     });
 }
 
+/// The start of the hour holding `at`.
+fn hour_of(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_time(time::Time::from_hms(at.hour(), 0, 0).expect("an hour"))
+}
+
+/// Each filter and a few pages (the first, a middle one, one past the end) of `[start, end]`.
+async fn check_every_filter(
+    app: &TestApp,
+    domain: &IngestDomain,
+    records: &[NewNotifyRecord],
+    (start, end): (OffsetDateTime, OffsetDateTime),
+) {
+    let apps = [None, Some("app"), Some("other")];
+    let results = [
+        None,
+        Some(NotifyResult::Success),
+        Some(NotifyResult::Failed),
+    ];
+    for (app_name, result) in apps.iter().flat_map(|a| results.map(|r| (a, r))) {
+        for page_number in [1, 4, 40] {
+            let query = RecordQuery {
+                domain: domain.clone(),
+                app_name: app_name.map(str::to_string),
+                stream_name: None,
+                result,
+                start,
+                end,
+                page_size: 7,
+                page_number,
+            };
+            check(app, records, query).await.expect("matches");
+        }
+    }
+}
+
+#[tokio::test]
+async fn partial_hours_match_a_plain_count_on_either_side_of_half_an_hour() {
+    let app = TestApp::spawn().await;
+    let domain = app.domain("push.example1.com").await;
+    let now = hour_of(app.clock.now()); // the current hour starts here
+    let minute = |m: i64| now + Duration::minutes(m);
+    // A record every 37 s from four hours back to the end of the current hour (its later part
+    // standing for records that arrive while the query runs), and some on hour boundaries.
+    let mut offsets: Vec<i64> = (0..=5 * 3600 / 37)
+        .map(|n| n * 37_000 - 3_600_000)
+        .collect();
+    offsets.extend([0, 1, 3_600_000, 3_600_001, 7_200_000 - 1]);
+    let records = spread(&domain, now, &offsets);
+    app.insert(records.clone()).await;
+
+    // The end second is included: ending at 40 min queries [start, 40 min + 1 s).
+    let ends = [
+        minute(40),
+        minute(20),
+        minute(60) - Duration::seconds(1),
+        minute(59),
+    ];
+    // Past the middle of its hour, before it, on a boundary, in the current hour (past and
+    // before its middle), and an hour and a half back (one boundary, no full hour).
+    let starts = [
+        minute(-180 + 45),
+        minute(-180 + 10),
+        minute(-180),
+        minute(5),
+        minute(35),
+        minute(-90),
+    ];
+    for (start, end) in starts.iter().flat_map(|s| ends.map(|e| (*s, e))) {
+        check_every_filter(&app, &domain, &records, (start, end)).await;
+    }
+}
+
 #[tokio::test]
 async fn pruning_keeps_the_counts_in_step_with_the_records() {
     let app = TestApp::spawn().await;
     let domain = app.domain("push.example1.com").await;
-    let base = app.clock.now();
+    let base = hour_of(app.clock.now()) + Duration::minutes(50);
     let offsets: Vec<i64> = (0..400).map(|n| n * 90_000).collect(); // every 90 s for 10 hours
     let records = spread(&domain, base, &offsets);
     app.insert(records.clone()).await;
 
-    let cutoff = base - Duration::hours(4) - Duration::minutes(17);
+    // 8 minutes into its hour: that hour's count keeps only the records after the cutoff.
+    let cutoff = base - Duration::hours(4) - Duration::minutes(42);
+    let cutoff_hour = hour_of(cutoff);
     let pruned = app.store.prune_records(cutoff).await.expect("pruned");
     let kept: Vec<NewNotifyRecord> = records
         .into_iter()
@@ -151,4 +232,16 @@ async fn pruning_keeps_the_counts_in_step_with_the_records() {
         page.total as usize,
         kept.iter().filter(|r| r.app_name == "other").count()
     );
+
+    // Partial hours in the pruned hour, on both sides of its middle, and newest hours whose
+    // rest holds records.
+    let minutes = |m: i64| Duration::minutes(m);
+    for range in [
+        (cutoff_hour + minutes(20), base - minutes(5)),
+        (cutoff_hour + minutes(45), base - minutes(25)),
+        (cutoff_hour + minutes(5), cutoff_hour + minutes(50)),
+        (cutoff - minutes(60), base),
+    ] {
+        check_every_filter(&app, &other.domain, &kept, range).await;
+    }
 }

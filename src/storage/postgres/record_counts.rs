@@ -1,6 +1,7 @@
 //! Hourly record counts per domain, and per domain and app, kept in the same transactions as
 //! the records (as in the SQLite store). They answer TotalNum by summing at most one row per
-//! hour of the range plus two partial hours, and let a deep page start in the right hour.
+//! hour of the range plus two partial hours (each counted over its smaller side, see
+//! `storage::record_pages`), and let a deep page start in the right hour.
 //!
 //! Writers upsert count rows in one fixed order, so two processes adding records for the
 //! same hours wait for each other instead of deadlocking.
@@ -12,7 +13,7 @@ use deadpool_postgres::{GenericClient, Transaction};
 use super::args::Args;
 use super::{backend, rows::get, to_millis};
 use crate::domain::NotifyResult;
-use crate::storage::record_pages::{full_hours, Breakdown, HOUR_MS};
+use crate::storage::record_pages::{plan, Breakdown, EdgeCount, Plan, Span, HOUR_MS};
 use crate::storage::{NewNotifyRecord, StorageResult};
 
 /// A query's filters: a WHERE clause over `notify_records r` built with `args`.
@@ -33,35 +34,88 @@ pub(super) async fn breakdown(
     start: i64,
     end: i64,
 ) -> StorageResult<Breakdown> {
-    let Some((first, last)) = full_hours(start, end).filter(|_| selection.counted) else {
-        let count = count_between(client, selection, start, end).await?;
-        return Ok(Breakdown::whole(end, count));
-    };
-    let newest = count_between(client, selection, last * HOUR_MS, end).await?;
-    let hours = hourly(client, selection, first, last).await?;
-    let oldest = count_between(client, selection, start, first * HOUR_MS).await?;
-    Ok(Breakdown::by_hours(end, newest, hours, first, oldest))
+    Ok(match plan(start, end, selection.counted) {
+        Plan::Whole(edge) => Breakdown::whole(end, count_edge(client, selection, &edge).await?),
+        Plan::ByHours {
+            newest,
+            first,
+            last,
+            oldest,
+        } => Breakdown::by_hours(
+            end,
+            count_edge(client, selection, &newest).await?,
+            hourly(client, selection, first, last).await?,
+            first,
+            count_edge(client, selection, &oldest).await?,
+        ),
+    })
 }
 
-async fn count_between(
+/// The records of `selection` in one partial hour, counted the way `edge` says.
+async fn count_edge(
     client: &impl GenericClient,
     selection: &Selection<'_>,
-    start: i64,
-    end: i64,
+    edge: &EdgeCount,
 ) -> StorageResult<i64> {
     let mut args = Args::default();
-    let filter = (selection.filter)(&mut args);
-    let sql = format!(
-        "SELECT count(*) FROM notify_records r
-         WHERE {filter} AND r.notify_time >= {} AND r.notify_time < {}",
-        args.push(start),
-        args.push(end)
-    );
+    let sql = match edge {
+        EdgeCount::Empty => return Ok(0),
+        EdgeCount::Direct(span) => count_in(selection, span, &mut args),
+        EdgeCount::HourLess { hour, rest } => hour_less(selection, *hour, rest, &mut args),
+    };
     let row = client
         .query_one(&sql, &args.refs())
         .await
         .map_err(backend)?;
     get(&row, 0)
+}
+
+/// One statement taking the records of `rest` off `hour`'s count, so both are read from the
+/// same snapshot; its arguments are added to `args`.
+fn hour_less(selection: &Selection<'_>, hour: i64, rest: &[Span], args: &mut Args) -> String {
+    let hours = hours_where(selection, args);
+    let mut sql = format!(
+        "SELECT coalesce((SELECT sum(records) FROM {hours} AND hour = {}), 0)::BIGINT",
+        args.push(hour)
+    );
+    for span in rest {
+        sql += &format!(" - ({})", count_in(selection, span, args));
+    }
+    sql
+}
+
+/// A statement counting the records of `selection` in `span`, its arguments added to `args`.
+fn count_in(selection: &Selection<'_>, span: &Span, args: &mut Args) -> String {
+    let filter = (selection.filter)(args);
+    format!(
+        "SELECT count(*) FROM notify_records r
+         WHERE {filter} AND r.notify_time >= {} AND r.notify_time < {}",
+        args.push(span.start),
+        args.push(span.end)
+    )
+}
+
+/// The hourly count table of `selection` and the start of its WHERE clause, its arguments
+/// added to `args`.
+fn hours_where(selection: &Selection<'_>, args: &mut Args) -> String {
+    let mut sql = match selection.app_name {
+        Some(app) => format!(
+            "notify_record_app_hours WHERE domain_id = {} AND app_name = {}",
+            args.push(selection.domain_id),
+            args.push(app.to_string())
+        ),
+        None => format!(
+            "notify_record_hours WHERE domain_id = {}",
+            args.push(selection.domain_id)
+        ),
+    };
+    if let Some(result) = selection.result {
+        sql += &format!(
+            " AND notify_result = {}",
+            args.push(result == NotifyResult::Success)
+        );
+    }
+    sql
 }
 
 /// Non-empty hours in `[first, last)`, newest first.
@@ -72,30 +126,13 @@ async fn hourly(
     last: i64,
 ) -> StorageResult<Vec<(i64, i64)>> {
     let mut args = Args::default();
-    let mut sql = match selection.app_name {
-        Some(app) => format!(
-            "SELECT hour, sum(records)::BIGINT FROM notify_record_app_hours
-             WHERE domain_id = {} AND app_name = {}",
-            args.push(selection.domain_id),
-            args.push(app.to_string())
-        ),
-        None => format!(
-            "SELECT hour, sum(records)::BIGINT FROM notify_record_hours WHERE domain_id = {}",
-            args.push(selection.domain_id)
-        ),
-    };
-    sql += &format!(
-        " AND hour >= {} AND hour < {}",
+    let hours = hours_where(selection, &mut args);
+    let sql = format!(
+        "SELECT hour, sum(records)::BIGINT FROM {hours} AND hour >= {} AND hour < {}
+         GROUP BY hour ORDER BY hour DESC",
         args.push(first),
         args.push(last)
     );
-    if let Some(result) = selection.result {
-        sql += &format!(
-            " AND notify_result = {}",
-            args.push(result == NotifyResult::Success)
-        );
-    }
-    sql.push_str(" GROUP BY hour ORDER BY hour DESC");
     let rows = client.query(&sql, &args.refs()).await.map_err(backend)?;
     rows.iter()
         .map(|row| Ok((get(row, 0)?, get(row, 1)?)))

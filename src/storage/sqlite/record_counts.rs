@@ -1,7 +1,8 @@
 //! Hourly record counts per domain, and per domain and app, kept in the same transactions as
 //! the records. They answer TotalNum by summing at most one row per hour of the range (plus
-//! two partial hours counted from the index), and let a deep page start its scan in the right
-//! hour instead of skipping every newer record.
+//! two partial hours, each counted from the index over its smaller side, see
+//! `storage::record_pages`), and let a deep page start its scan in the right hour instead of
+//! skipping every newer record.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,7 @@ use rusqlite::{params, params_from_iter, types::Value, Connection, Transaction};
 
 use super::backend;
 use crate::domain::NotifyResult;
-use crate::storage::record_pages::{full_hours, Breakdown, HOUR_MS};
+use crate::storage::record_pages::{plan, Breakdown, EdgeCount, Plan, Span, HOUR_MS};
 use crate::storage::{NewNotifyRecord, StorageResult};
 
 /// A query's filters in SQL: the WHERE clause over `notify_records r` and its arguments.
@@ -30,34 +31,79 @@ pub(super) fn breakdown(
     start: i64,
     end: i64,
 ) -> StorageResult<Breakdown> {
-    let Some((first, last)) = full_hours(start, end).filter(|_| selection.counted) else {
-        return Ok(Breakdown::whole(
+    Ok(match plan(start, end, selection.counted) {
+        Plan::Whole(edge) => Breakdown::whole(end, count_edge(conn, selection, &edge)?),
+        Plan::ByHours {
+            newest,
+            first,
+            last,
+            oldest,
+        } => Breakdown::by_hours(
             end,
-            count_between(conn, selection, start, end)?,
-        ));
-    };
-    let newest = count_between(conn, selection, last * HOUR_MS, end)?;
-    let hours = hourly(conn, selection, first, last)?;
-    let oldest = count_between(conn, selection, start, first * HOUR_MS)?;
-    Ok(Breakdown::by_hours(end, newest, hours, first, oldest))
+            count_edge(conn, selection, &newest)?,
+            hourly(conn, selection, first, last)?,
+            first,
+            count_edge(conn, selection, &oldest)?,
+        ),
+    })
 }
 
-fn count_between(
+/// The records of `selection` in one partial hour, counted the way `edge` says.
+fn count_edge(
     conn: &Connection,
     selection: &Selection<'_>,
-    start: i64,
-    end: i64,
+    edge: &EdgeCount,
 ) -> StorageResult<i64> {
-    let sql = format!(
-        "SELECT count(*) FROM notify_records r \
-         WHERE {} AND r.notify_time >= ? AND r.notify_time < ?",
-        selection.where_sql
-    );
-    let mut args = selection.args.to_vec();
-    args.extend([Value::Integer(start), Value::Integer(end)]);
+    let mut args = Vec::new();
+    let sql = match edge {
+        EdgeCount::Empty => return Ok(0),
+        EdgeCount::Direct(span) => count_in(selection, span, &mut args),
+        EdgeCount::HourLess { hour, rest } => hour_less(selection, *hour, rest, &mut args),
+    };
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
     stmt.query_row(params_from_iter(args.iter()), |row| row.get(0))
         .map_err(backend)
+}
+
+/// One statement taking the records of `rest` off `hour`'s count, so both are read from the
+/// same snapshot; its arguments are added to `args`.
+fn hour_less(selection: &Selection<'_>, hour: i64, rest: &[Span], args: &mut Vec<Value>) -> String {
+    let hours = hours_where(selection, args);
+    args.push(Value::Integer(hour));
+    let mut sql = format!("SELECT coalesce((SELECT sum(records) FROM {hours} AND hour = ?), 0)");
+    for span in rest {
+        sql += &format!(" - ({})", count_in(selection, span, args));
+    }
+    sql
+}
+
+/// A statement counting the records of `selection` in `span`, its arguments added to `args`.
+fn count_in(selection: &Selection<'_>, span: &Span, args: &mut Vec<Value>) -> String {
+    args.extend_from_slice(selection.args);
+    args.extend([Value::Integer(span.start), Value::Integer(span.end)]);
+    format!(
+        "SELECT count(*) FROM notify_records r \
+         WHERE {} AND r.notify_time >= ? AND r.notify_time < ?",
+        selection.where_sql
+    )
+}
+
+/// The hourly count table of `selection` and the start of its WHERE clause, its arguments
+/// added to `args`.
+fn hours_where(selection: &Selection<'_>, args: &mut Vec<Value>) -> String {
+    args.push(Value::Integer(selection.domain_id));
+    let mut sql = match selection.app_name {
+        Some(app) => {
+            args.push(Value::Text(app.to_string()));
+            String::from("notify_record_app_hours WHERE domain_id = ? AND app_name = ?")
+        }
+        None => String::from("notify_record_hours WHERE domain_id = ?"),
+    };
+    if let Some(result) = selection.result {
+        sql.push_str(" AND notify_result = ?");
+        args.push(Value::Integer(i64::from(result == NotifyResult::Success)));
+    }
+    sql
 }
 
 /// Non-empty hours in `[first, last)`, newest first.
@@ -67,26 +113,13 @@ fn hourly(
     first: i64,
     last: i64,
 ) -> StorageResult<Vec<(i64, i64)>> {
-    let (table, mut args) = match selection.app_name {
-        Some(app) => (
-            "notify_record_app_hours WHERE domain_id = ? AND app_name = ?",
-            vec![
-                Value::Integer(selection.domain_id),
-                Value::Text(app.to_string()),
-            ],
-        ),
-        None => (
-            "notify_record_hours WHERE domain_id = ?",
-            vec![Value::Integer(selection.domain_id)],
-        ),
-    };
-    let mut sql = format!("SELECT hour, sum(records) FROM {table} AND hour >= ? AND hour < ?");
+    let mut args = Vec::new();
+    let hours = hours_where(selection, &mut args);
+    let sql = format!(
+        "SELECT hour, sum(records) FROM {hours} AND hour >= ? AND hour < ? \
+         GROUP BY hour ORDER BY hour DESC"
+    );
     args.extend([Value::Integer(first), Value::Integer(last)]);
-    if let Some(result) = selection.result {
-        sql.push_str(" AND notify_result = ?");
-        args.push(Value::Integer(i64::from(result == NotifyResult::Success)));
-    }
-    sql.push_str(" GROUP BY hour ORDER BY hour DESC");
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
     let rows = stmt
         .query_map(params_from_iter(args.iter()), |row| {
