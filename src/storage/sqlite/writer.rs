@@ -180,7 +180,7 @@ fn run(mut conn: Connection, inbox: mpsc::Receiver<Task>) {
         let mut next = Some(task);
         while let Some(task) = next.take() {
             match task {
-                Task::Exclusive(work) => work(&mut conn),
+                Task::Exclusive(work) => survive(&mut conn, |conn| work(conn)),
                 Task::Grouped(first) => {
                     let mut group = vec![first];
                     while group.len() < MAX_GROUP {
@@ -193,10 +193,21 @@ fn run(mut conn: Connection, inbox: mpsc::Receiver<Task>) {
                             Err(_) => break,
                         }
                     }
-                    commit_group(&mut conn, &mut sync, group);
+                    survive(&mut conn, |conn| commit_group(conn, &mut sync, group));
                 }
             }
         }
+    }
+}
+
+/// Runs `work`, and when it panics, rolls back what it left open and carries on: the
+/// callers of a task that panicked get [`WriterGone`] (their answer was dropped), and every
+/// later write still has a writer.
+fn survive(conn: &mut Connection, work: impl FnOnce(&mut Connection)) {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn)));
+    if outcome.is_err() {
+        tracing::error!("a SQLite write panicked; its transaction was rolled back");
+        rollback(conn);
     }
 }
 
@@ -337,6 +348,21 @@ mod tests {
             })
             .await
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_write_that_panics_leaves_the_writer_running() {
+        let writer = writer();
+        let panicked = writer
+            .exclusive(|conn| -> StorageResult<()> {
+                conn.execute_batch("BEGIN; INSERT INTO t (id) VALUES (1);")
+                    .map_err(backend)?;
+                panic!("a bug in a write");
+            })
+            .await;
+        assert!(panicked.is_err());
+        writer.grouped(Insert(2)).await.unwrap();
+        assert_eq!(stored(&writer).await, vec![2]);
     }
 
     #[tokio::test]
