@@ -20,6 +20,8 @@ pub struct BacklogFigures {
     pub peak_kib: u64,
     pub at_end: Memory,
     pub watched: Duration,
+    /// The serve process's CPU over the watch, as a share of one core.
+    pub cpu_share: f64,
 }
 
 pub async fn run(
@@ -38,12 +40,14 @@ pub async fn run(
     tokio::time::sleep(Duration::from_secs(1)).await;
     let at_start = serve.memory();
     let began = Instant::now();
+    let cpu_before = serve.cpu_seconds();
     let mut peak_kib = at_start.hwm_kib;
     while began.elapsed() < watch {
         tokio::time::sleep(Duration::from_millis(250)).await;
         peak_kib = peak_kib.max(serve.memory().hwm_kib);
     }
     let at_end = serve.memory();
+    let cpu_share = (serve.cpu_seconds() - cpu_before) / began.elapsed().as_secs_f64();
     serve.stop()?;
     Ok(BacklogFigures {
         queued,
@@ -51,6 +55,7 @@ pub async fn run(
         peak_kib,
         at_end,
         watched: began.elapsed(),
+        cpu_share,
     })
 }
 

@@ -172,6 +172,10 @@ fn memory_rows(out: &mut String, p: &PipelineFigures) {
         mib2(b.at_start.rss_kib, b.at_end.rss_kib),
     );
     row("memory with the backlog: peak (VmHWM) MiB", mib(b.peak_kib));
+    row(
+        "serve CPU with the backlog (its domain at its in-flight cap), % of one core",
+        format!("{:.1}", b.cpu_share * 100.0),
+    );
 }
 
 fn disk_table(out: &mut String, scales: &[QueryScale]) {

@@ -170,6 +170,11 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX deliveries_by_lease;
     DROP INDEX deliveries_by_owner;
     "#,
+    // 7: each domain's deliveries in due order, so a claim that skips the domains at their
+    // in-flight cap reads only the others' deliveries.
+    r#"
+    CREATE INDEX deliveries_due_by_domain ON deliveries(domain_id, next_attempt_at);
+    "#,
 ];
 
 /// Brings the schema to the newest version inside one transaction per step.

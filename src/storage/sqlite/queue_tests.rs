@@ -242,6 +242,43 @@ async fn a_saturated_domain_is_skipped() {
 }
 
 #[tokio::test]
+async fn skipping_a_domain_claims_the_others_oldest_due_first_and_in_stream_order() {
+    let (_dir, store, busy) = store_with_domain().await;
+    let account = busy.account.clone();
+    let mut others = Vec::new();
+    for name in ["push.example2.com", "push.example3.com"] {
+        let name = DomainName::parse(name).expect("valid");
+        others.push(store.add_domain(&account, &name).await.expect("domain"));
+    }
+    // Due times interleave across the two other domains; b2 waits behind b1 (same stream).
+    let queued = [
+        (&busy, "x1", "x", 0),
+        (&others[0], "b1", "b", 1),
+        (&others[1], "c1", "c", 2),
+        (&busy, "x2", "y", 3),
+        (&others[0], "b2", "b", 4),
+        (&others[1], "c2", "d", 5),
+        (&others[0], "b3", "e", 6),
+    ];
+    for (domain, id, stream, secs) in queued {
+        let mut e = event(domain, id, stream, NotifyType::Publish);
+        e.received_at = at(secs);
+        store.enqueue_event(e).await.expect(id);
+    }
+    let mut request = claim(10, 3);
+    request.skip_domains = vec![busy.id];
+
+    let first = store.claim_deliveries(&request).await.expect("claim");
+    assert_eq!(ids(first), ["b1", "c1", "c2"]);
+    let rest = store.claim_deliveries(&request).await.expect("claim");
+    assert_eq!(
+        ids(rest),
+        ["b3"],
+        "b2 waits for b1; the skipped domain gives nothing"
+    );
+}
+
+#[tokio::test]
 async fn finished_events_are_pruned_and_queued_ones_kept() {
     let (_dir, store, domain) = store_with_domain().await;
     store
