@@ -8,6 +8,7 @@
 #[path = "../common/database.rs"]
 mod database;
 
+mod claims;
 mod cluster;
 mod nonces;
 mod partitions;

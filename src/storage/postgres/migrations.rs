@@ -159,6 +159,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX signature_nonces_by_expiry ON signature_nonces(expires_at);
     "#,
+    // 5: each domain's deliveries in due order, so a claim that skips the domains at their
+    // in-flight cap reads only the others' deliveries.
+    r#"
+    CREATE INDEX deliveries_due_by_domain ON deliveries(domain_id, next_attempt_at, seq);
+    "#,
 ];
 
 /// Brings the schema to the newest version, one transaction per step, holding the
