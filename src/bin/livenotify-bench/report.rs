@@ -100,8 +100,8 @@ fn pipeline_tables(out: &mut String, plan: Plan, p: &PipelineFigures) {
     let r = &p.drain;
     row(
         &format!(
-            "delivery alone: callbacks/s draining {} deliveries queued on disk, every attempt recorded",
-            r.queued
+            "delivery alone: callbacks/s draining {} deliveries queued on disk, {}",
+            r.queued, "every attempt recorded"
         ),
         format!(
             "{:.0} ({} delivered, {} recorded)",
