@@ -23,7 +23,7 @@ const PRUNE_BATCH: i64 = 5_000;
 
 /// Leases the due deliveries that head their stream's queue and reads them back, in one
 /// statement. Rows another process is claiming right now are skipped, not waited for.
-/// `{due}` is [`DUE_ANYWHERE`] or [`DUE_SKIPPING`].
+/// `{due}` selects the deliveries to lease (see [`claim_sql`]).
 const CLAIM: &str = "
     WITH due AS ({due}),
     leased AS (
@@ -40,13 +40,13 @@ const CLAIM: &str = "
     JOIN domains dm ON dm.id = l.domain_id
     ORDER BY l.seq";
 
-/// The due deliveries at the head of their stream, oldest due first. `$5`, the domains to
-/// skip, is empty here; it is named only so both forms take the same parameters.
-const DUE_ANYWHERE: &str = "
-    SELECT d.seq FROM deliveries d
-    WHERE d.next_attempt_at <= $4
+/// The due deliveries at the head of their stream, oldest due first, locked; `{scope}`
+/// narrows them.
+const DUE: &str = "
+    SELECT d.seq, d.next_attempt_at FROM deliveries d
+    WHERE {scope}
+      AND d.next_attempt_at <= $4
       AND (d.lease_until IS NULL OR d.lease_until <= $4)
-      AND cardinality($5::bigint[]) = 0
       AND NOT EXISTS (
           SELECT 1 FROM deliveries e
           WHERE e.domain_id = d.domain_id AND e.app_name = d.app_name
@@ -55,26 +55,26 @@ const DUE_ANYWHERE: &str = "
     LIMIT $6
     FOR UPDATE OF d SKIP LOCKED";
 
-/// The same, leaving out the domains in `$5`: read domain by domain through
-/// `deliveries_due_by_domain`, so a domain at its cap with a million queued deliveries costs
-/// no reading at all (walking the queue in due order would step over each of them).
-const DUE_SKIPPING: &str = "
-    SELECT x.seq FROM domains dm
-    CROSS JOIN LATERAL (
-        SELECT d.seq, d.next_attempt_at FROM deliveries d
-        WHERE d.domain_id = dm.id
-          AND d.next_attempt_at <= $4
-          AND (d.lease_until IS NULL OR d.lease_until <= $4)
-          AND NOT EXISTS (
-              SELECT 1 FROM deliveries e
-              WHERE e.domain_id = d.domain_id AND e.app_name = d.app_name
-                AND e.stream_name = d.stream_name AND e.seq < d.seq)
-        ORDER BY d.next_attempt_at, d.seq
-        LIMIT $6
-        FOR UPDATE OF d SKIP LOCKED) x
-    WHERE NOT (dm.id = ANY($5))
-    ORDER BY x.next_attempt_at, x.seq
-    LIMIT $6";
+/// The claim statement. With no domain to skip, the whole queue is walked in due order (`$5`
+/// is empty then, and named only so both forms take the same parameters). Otherwise the
+/// domains not in `$5` are read one by one through `deliveries_due_by_domain`, so a domain
+/// at its cap with a million queued deliveries costs no reading at all (walking the queue
+/// in due order would step over each of them).
+fn claim_sql(skipping: bool) -> String {
+    let due = if skipping {
+        format!(
+            "SELECT x.seq FROM domains dm
+             CROSS JOIN LATERAL ({}) x
+             WHERE NOT (dm.id = ANY($5))
+             ORDER BY x.next_attempt_at, x.seq
+             LIMIT $6",
+            DUE.replace("{scope}", "d.domain_id = dm.id")
+        )
+    } else {
+        DUE.replace("{scope}", "cardinality($5::bigint[]) = 0")
+    };
+    CLAIM.replace("{due}", &due)
+}
 
 #[async_trait]
 impl QueueStore for PostgresStore {
@@ -89,13 +89,8 @@ impl QueueStore for PostgresStore {
     async fn claim_deliveries(&self, claim: &Claim) -> StorageResult<Vec<ClaimedDelivery>> {
         let token = uuid::Uuid::new_v4().simple().to_string();
         let client = self.client().await?;
-        let due = if claim.skip_domains.is_empty() {
-            DUE_ANYWHERE
-        } else {
-            DUE_SKIPPING
-        };
         let stmt = client
-            .prepare_cached(&CLAIM.replace("{due}", due))
+            .prepare_cached(&claim_sql(!claim.skip_domains.is_empty()))
             .await
             .map_err(backend)?;
         let rows = client
