@@ -8,6 +8,7 @@
 //! ```
 
 mod backlog;
+mod client_floor;
 mod fixture;
 mod hooks;
 mod machine;

@@ -12,6 +12,7 @@ use livenotify::domain::DomainName;
 use livenotify::storage::{sqlite::SqliteStore, IdentityStore, NotifyConfigStore, NotifyUrlConfig};
 
 use crate::backlog::{self, BacklogFigures};
+use crate::client_floor::{self, ClientFloor};
 use crate::hooks::{self, Burst};
 use crate::receiver::{Receiver, Stalled};
 use crate::serve_proc::{Memory, ServeProcess};
@@ -63,6 +64,7 @@ pub struct PipelineFigures {
     pub drain: DrainFigures,
     pub after_delivery: Memory,
     pub wrk: Result<WrkFigures, String>,
+    pub client_floor: ClientFloor,
     pub ingest: Summary,
     pub ingest_refused: usize,
     pub backlog: BacklogFigures,
@@ -81,6 +83,9 @@ pub async fn run(work: &Path, load: PipelineLoad) -> Result<PipelineFigures, Ben
     let after_delivery = serve.memory();
     let wrk = wrk::run(&receiver.url(), load.wrk_seconds, load.wrk_connections);
     serve.stop()?;
+    let floor_count = load.events.max(20_000);
+    let client_floor =
+        client_floor::run(&receiver, floor_count, load.wrk_connections as usize).await?;
     let drain = drain(work, &receiver, &domains, load).await?;
 
     let serve = ServeProcess::start(work, &[])?;
@@ -103,6 +108,7 @@ pub async fn run(work: &Path, load: PipelineLoad) -> Result<PipelineFigures, Ben
         drain,
         after_delivery,
         wrk,
+        client_floor,
         ingest: Summary::of(ingest.samples, ingest.wall),
         ingest_refused: ingest.refused,
         backlog,

@@ -132,6 +132,20 @@ fn pipeline_tables(out: &mut String, plan: Plan, p: &PipelineFigures) {
         }
         Err(why) => row("wrk, same receiver", format!("not measured: {why}")),
     }
+    let f = &p.client_floor;
+    row(
+        &format!(
+            "livenotify's HTTP client alone, {} GETs from {} tasks, nothing stored: requests/s",
+            f.sent, f.concurrency
+        ),
+        format!("{:.0} ({} answered 200)", f.per_second, f.succeeded),
+    );
+    if let Ok(w) = &p.wrk {
+        row(
+            "HTTP client alone / wrk",
+            format!("{:.3}", f.per_second / w.per_second),
+        );
+    }
     row(
         &format!(
             "ingest: hooks/s accepted durably ({} concurrent hooks)",
