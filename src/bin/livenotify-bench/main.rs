@@ -7,6 +7,11 @@
 //! cargo build --release --bins && target/release/livenotify-bench --scale full
 //! ```
 
+// The same allocator as the livenotify binary, so the in-process phases (HTTP client alone,
+// store alone) measure what serve would spend.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod backlog;
 mod client_floor;
 mod fixture;
@@ -19,6 +24,7 @@ mod report;
 mod scale;
 mod serve_proc;
 mod stats;
+mod storage_floor;
 mod wrk;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -63,7 +69,8 @@ struct Args {
     /// Keep the record stores and reuse them on the next run of the same scale.
     #[arg(long)]
     keep_stores: bool,
-    /// Run only the query part or only the pipeline part (for profiling one of them).
+    /// Run only the query part, only the pipeline part, or only the store-alone phase (for
+    /// profiling one of them; `store` prints its figures and writes nothing).
     #[arg(long, value_enum)]
     only: Option<Part>,
     /// Events for the delivery phases, instead of the scale's number (for profiling).
@@ -75,6 +82,7 @@ struct Args {
 enum Part {
     Query,
     Pipeline,
+    Store,
 }
 
 fn main() -> ExitCode {
@@ -106,6 +114,21 @@ async fn run(args: Args) -> Result<(), BenchError> {
     let machine = machine::Machine::describe();
     serve_proc::livenotify_binary()?;
     std::fs::create_dir_all(&args.work)?;
+    if args.only == Some(Part::Store) {
+        let pipeline = plan.pipeline;
+        let store = storage_floor::run(
+            &args.work,
+            pipeline.events,
+            pipeline.hook_concurrency,
+            pipeline::IN_FLIGHT,
+        )
+        .await?;
+        println!(
+            "store alone: {} deliveries, {:.0}/s, {:.0} µs CPU per delivery",
+            store.deliveries, store.per_second, store.cpu_us
+        );
+        return Ok(());
+    }
 
     let mut scales = Vec::new();
     let counts = if args.only == Some(Part::Pipeline) {

@@ -17,11 +17,14 @@ use crate::hooks::{self, Burst};
 use crate::receiver::{Receiver, Stalled};
 use crate::serve_proc::{Memory, ServeProcess};
 use crate::stats::Summary;
+use crate::storage_floor::{self, StorageFloor};
 use crate::wrk::{self, WrkFigures};
 use crate::BenchError;
 
 /// Ingest domains whose callbacks go to the answering receiver.
 const DELIVERY_DOMAINS: usize = 16;
+/// Attempts in flight in the store-alone phase: serve's default delivery concurrency.
+pub const IN_FLIGHT: usize = 256;
 const STALLED_DOMAIN: &str = "stalled.bench.example.com";
 
 /// How big each pipeline phase is.
@@ -65,6 +68,7 @@ pub struct PipelineFigures {
     pub after_delivery: Memory,
     pub wrk: Result<WrkFigures, String>,
     pub client_floor: ClientFloor,
+    pub storage_floor: StorageFloor,
     pub ingest: Summary,
     pub ingest_refused: usize,
     pub backlog: BacklogFigures,
@@ -86,6 +90,8 @@ pub async fn run(work: &Path, load: PipelineLoad) -> Result<PipelineFigures, Ben
     let floor_count = load.events.max(20_000);
     let client_floor =
         client_floor::run(&receiver, floor_count, load.wrk_connections as usize).await?;
+    let storage_floor =
+        storage_floor::run(work, load.events, load.hook_concurrency, IN_FLIGHT).await?;
     let drain = drain(work, &receiver, &domains, load).await?;
 
     let serve = ServeProcess::start(work, &[])?;
@@ -109,6 +115,7 @@ pub async fn run(work: &Path, load: PipelineLoad) -> Result<PipelineFigures, Ben
         after_delivery,
         wrk,
         client_floor,
+        storage_floor,
         ingest: Summary::of(ingest.samples, ingest.wall),
         ingest_refused: ingest.refused,
         backlog,

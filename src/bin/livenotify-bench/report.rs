@@ -140,6 +140,18 @@ fn pipeline_tables(out: &mut String, plan: Plan, p: &PipelineFigures) {
         ),
         format!("{:.0} ({} answered 200)", f.per_second, f.succeeded),
     );
+    let s = &p.storage_floor;
+    row(
+        &format!(
+            "store alone, {} deliveries in-process (enqueue, claim, record; no HTTP): per s",
+            s.deliveries
+        ),
+        format!("{:.0}", s.per_second),
+    );
+    row(
+        "store alone: CPU per delivery, µs",
+        format!("{:.0}", s.cpu_us),
+    );
     if let Ok(w) = &p.wrk {
         row(
             "HTTP client alone / wrk",
