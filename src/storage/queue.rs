@@ -99,6 +99,12 @@ pub struct SessionTail {
     pub usrargs: String,
 }
 
+/// Whether pairing `event` reads its session's latest event: only a stop does, since a
+/// `publish` opens a new session whatever came before.
+pub fn pairing_reads_tail(event: &StreamEvent) -> bool {
+    event.action == NotifyType::PublishDone
+}
+
 /// Pairs `event` with the latest event of its session, or finds it a duplicate.
 ///
 /// A `publish` always opens a new session (a publisher whose stop was never reported must not

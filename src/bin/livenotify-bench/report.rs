@@ -149,8 +149,8 @@ fn pipeline_tables(out: &mut String, plan: Plan, p: &PipelineFigures) {
         format!("{:.0}", s.per_second),
     );
     row(
-        "store alone: CPU per delivery, µs",
-        format!("{:.0}", s.cpu_us),
+        "store alone: CPU per delivery, µs; bytes written per delivery",
+        format!("{:.0}; {:.0}", s.cpu_us, s.written_per_delivery),
     );
     if let Ok(w) = &p.wrk {
         row(

@@ -32,6 +32,9 @@ pub struct StorageFloor {
     pub per_second: f64,
     /// CPU this process spent per delivery (enqueue, claim, record), in microseconds.
     pub cpu_us: f64,
+    /// Bytes this process wrote (write system calls: the WAL, then its checkpoints into the
+    /// database) per delivery.
+    pub written_per_delivery: f64,
 }
 
 const DOMAINS: usize = 16;
@@ -52,6 +55,7 @@ pub async fn run(
 
     let began = Instant::now();
     let cpu_before = cpu_seconds_of("self");
+    let written_before = bytes_written();
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..producers {
@@ -121,12 +125,14 @@ pub async fn run(
     }
     let wall = began.elapsed();
     let cpu = cpu_seconds_of("self") - cpu_before;
+    let written = bytes_written().saturating_sub(written_before);
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(StorageFloor {
         deliveries: count,
         per_second: count as f64 / wall.as_secs_f64(),
         cpu_us: cpu * 1e6 / count.max(1) as f64,
+        written_per_delivery: written as f64 / count.max(1) as f64,
     })
 }
 
@@ -199,4 +205,14 @@ fn record(event: &StreamEvent, notify_url: String) -> NewNotifyRecord {
         http_status: Some(200),
         latency_ms: Some(1),
     }
+}
+
+/// Bytes this process has passed to write system calls (`wchar` of `/proc/self/io`).
+fn bytes_written() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("wchar:"))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0)
 }

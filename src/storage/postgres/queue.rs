@@ -13,8 +13,9 @@ use tokio_postgres::Row;
 use super::rows::{self, get};
 use super::{backend, from_millis, is_unique_violation, to_millis, PostgresStore};
 use crate::storage::queue::{
-    pair, AttemptReport, Claim, ClaimedDelivery, Duplicate, Enqueued, EventSource, LeaseToken,
-    NextStep, PublishSession, QueueBacklog, QueueStore, SchemaStatus, SessionTail, StreamEvent,
+    pair, pairing_reads_tail, AttemptReport, Claim, ClaimedDelivery, Duplicate, Enqueued,
+    EventSource, LeaseToken, NextStep, PublishSession, QueueBacklog, QueueStore, SchemaStatus,
+    SessionTail, StreamEvent,
 };
 use crate::storage::StorageResult;
 
@@ -268,7 +269,11 @@ async fn enqueue(tx: &Transaction<'_>, mut event: StreamEvent) -> StorageResult<
     if seen_source_id(tx, &event).await? {
         return Ok(Enqueued::Duplicate(Duplicate::RepeatedEventId));
     }
-    let tail = session_tail(tx, &event).await?;
+    let tail = if pairing_reads_tail(&event) {
+        session_tail(tx, &event).await?
+    } else {
+        None
+    };
     if let Err(duplicate) = pair(&mut event, tail) {
         return Ok(Enqueued::Duplicate(duplicate));
     }

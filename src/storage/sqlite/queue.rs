@@ -10,8 +10,9 @@ use super::writer::Job;
 use super::{backend, from_millis, identity::domain_from_row, to_millis, SqliteStore};
 use crate::domain::NotifyType;
 use crate::storage::queue::{
-    pair, AttemptReport, Claim, ClaimedDelivery, Duplicate, Enqueued, EventSource, LeaseToken,
-    NextStep, PublishSession, QueueBacklog, QueueStore, SchemaStatus, SessionTail, StreamEvent,
+    pair, pairing_reads_tail, AttemptReport, Claim, ClaimedDelivery, Duplicate, Enqueued,
+    EventSource, LeaseToken, NextStep, PublishSession, QueueBacklog, QueueStore, SchemaStatus,
+    SessionTail, StreamEvent,
 };
 use crate::storage::StorageResult;
 
@@ -164,7 +165,11 @@ fn enqueue(tx: &Connection, mut event: StreamEvent) -> StorageResult<Enqueued> {
     if seen_source_id(tx, &event)? {
         return Ok(Enqueued::Duplicate(Duplicate::RepeatedEventId));
     }
-    let tail = session_tail(tx, &event)?;
+    let tail = if pairing_reads_tail(&event) {
+        session_tail(tx, &event)?
+    } else {
+        None
+    };
     if let Err(duplicate) = pair(&mut event, tail) {
         return Ok(Enqueued::Duplicate(duplicate));
     }
