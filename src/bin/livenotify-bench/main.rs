@@ -124,7 +124,10 @@ async fn run(args: Args) -> Result<(), BenchError> {
         )
         .await?;
         println!(
-            "store alone: {} deliveries, {:.0}/s, {:.0} µs CPU and {:.0} bytes written per delivery",
+            concat!(
+                "store alone: {} deliveries, {:.0}/s, ",
+                "{:.0} µs CPU and {:.0} bytes written per delivery"
+            ),
             store.deliveries, store.per_second, store.cpu_us, store.written_per_delivery
         );
         return Ok(());
