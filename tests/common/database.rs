@@ -83,7 +83,7 @@ pub async fn drop_table(database: Option<&TestDatabase>, dir: &Path, table: &str
     }
 }
 
-async fn connect(url: &str) -> tokio_postgres::Client {
+pub async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .expect("the PostgreSQL server of LIVENOTIFY_TEST_DATABASE answers");

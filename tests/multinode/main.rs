@@ -14,6 +14,7 @@ mod nonces;
 mod partitions;
 mod sink;
 mod throughput;
+mod tls;
 
 use std::collections::{HashMap, HashSet};
 

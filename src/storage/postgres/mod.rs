@@ -16,11 +16,12 @@ mod ram;
 mod record_counts;
 mod records;
 mod rows;
+pub mod tls;
 
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{StorageError, StorageResult};
 use partitions::Partitions;
@@ -38,6 +39,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum OpenError {
     #[error("the database URL {url} is not valid: {reason}")]
     InvalidUrl { url: String, reason: &'static str },
+    #[error("the TLS settings of the database URL {url} cannot be used")]
+    Tls {
+        url: String,
+        #[source]
+        source: tls::TlsError,
+    },
     #[error("cannot connect to the database at {url}")]
     Unreachable {
         url: String,
@@ -70,17 +77,24 @@ impl PostgresStore {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(invalid("it must start with postgres:// or postgresql://"));
         }
+        let tls_error = |source| OpenError::Tls {
+            url: shown.to_string(),
+            source,
+        };
+        let (url, tls) = tls::split_url(url).map_err(tls_error)?;
+        let connector = tls::connector(&tls).map_err(tls_error)?;
         // The driver's parse error may quote the URL, so it is not passed on.
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|_| invalid("it is not a PostgreSQL connection URL"))?;
+        config.ssl_mode(tls.mode.for_driver());
         if config.get_options().is_none() {
             config.options("-c client_min_messages=warning");
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        let pool = build_pool(config).map_err(|source| OpenError::Unreachable {
+        let pool = build_pool(config, connector).map_err(|source| OpenError::Unreachable {
             url: shown.to_string(),
             source,
         })?;
@@ -100,6 +114,8 @@ impl PostgresStore {
                 url: shown.to_string(),
                 source,
             })?;
+        let encrypted = encrypted(&client).await.map_err(unreachable)?;
+        tracing::info!(url = %shown, tls = encrypted, sslmode = tls.mode.as_str(), "connected to PostgreSQL");
         drop(client);
         store
             .partitions
@@ -113,14 +129,31 @@ impl PostgresStore {
     async fn client(&self) -> StorageResult<Object> {
         self.pool.get().await.map_err(backend)
     }
+
+    /// Whether the connections to the database are encrypted (one is asked).
+    pub async fn encrypted(&self) -> StorageResult<bool> {
+        encrypted(&self.client().await?).await
+    }
+}
+
+async fn encrypted(client: &Object) -> StorageResult<bool> {
+    let row = client
+        .query_opt(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .map_err(backend)?;
+    Ok(row.is_some_and(|row| row.get::<_, bool>(0)))
 }
 
 fn build_pool(
     config: tokio_postgres::Config,
+    connector: MakeRustlsConnect,
 ) -> Result<Pool, Box<dyn std::error::Error + Send + Sync>> {
     let manager = Manager::from_config(
         config,
-        NoTls,
+        connector,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
