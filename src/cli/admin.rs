@@ -178,6 +178,7 @@ fn key_json(key: &AccessKey) -> Value {
         "AccountId": key.account.0,
         "Status": key.status.as_str(),
         "CreateTime": format_utc_seconds(key.created_at),
+        "RamUserId": key.ram_user,
     })
 }
 

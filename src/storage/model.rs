@@ -41,6 +41,8 @@ pub struct AccessKey {
     pub account: AccountId,
     pub status: KeyStatus,
     pub created_at: OffsetDateTime,
+    /// The RAM user the key signs for; `None` for the account's own key.
+    pub ram_user: Option<String>,
 }
 
 impl fmt::Debug for AccessKey {
@@ -50,6 +52,7 @@ impl fmt::Debug for AccessKey {
             .field("secret", &"<redacted>")
             .field("account", &self.account)
             .field("status", &self.status)
+            .field("ram_user", &self.ram_user)
             .finish()
     }
 }

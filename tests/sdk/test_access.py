@@ -171,6 +171,15 @@ def test_malformed_policies_are_refused_with_the_reason(server: Server, ram: Ram
     assert server.cli("admin", "ram", "policy", "list", "--user", user_id) == []
 
 
+def test_the_key_list_names_the_ram_user_each_key_signs_for(server: Server, ram: Ram) -> None:
+    user_id, user_key = ram.user()
+    account = server.admin.account_id
+    listed = {key["AccessKeyId"]: key for key in server.cli("admin", "key", "list", "--account", account)}
+    assert listed[user_key.access_key_id]["RamUserId"] == user_id
+    assert listed[server.admin.access_key_id]["RamUserId"] is None
+    assert all("AccessKeySecret" not in key for key in listed.values())
+
+
 # --------------------------------------------------------------------------------------------
 # Tenant isolation
 # --------------------------------------------------------------------------------------------

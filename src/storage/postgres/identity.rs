@@ -12,7 +12,7 @@ use crate::storage::{
     KeyStatus, StorageError, StorageResult,
 };
 
-const KEY_COLUMNS: &str = "id, secret, account_id, status, created_at";
+const KEY_COLUMNS: &str = "id, secret, account_id, status, created_at, ram_user_id";
 const DOMAIN_COLUMNS: &str = "id, name, account_id, created_at";
 
 #[async_trait]
@@ -62,6 +62,7 @@ impl IdentityStore for PostgresStore {
             account: account.clone(),
             status: KeyStatus::Active,
             created_at: OffsetDateTime::now_utc(),
+            ram_user: None,
         };
         self.client()
             .await?
@@ -209,5 +210,6 @@ pub(super) fn key_from_row(row: &Row) -> StorageResult<AccessKey> {
             KeyStatus::Inactive
         },
         created_at: from_millis(get(row, 4)?),
+        ram_user: get(row, 5)?,
     })
 }

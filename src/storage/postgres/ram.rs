@@ -108,6 +108,7 @@ impl RamStore for PostgresStore {
             account: owner.account,
             status: KeyStatus::Active,
             created_at: stored_now(),
+            ram_user: Some(user.0.clone()),
         };
         client
             .execute(

@@ -61,6 +61,7 @@ impl IdentityStore for SqliteStore {
             account: account.clone(),
             status: KeyStatus::Active,
             created_at: OffsetDateTime::now_utc(),
+            ram_user: None,
         };
         let row = key.clone();
         self.write(move |conn| {
@@ -85,7 +86,8 @@ impl IdentityStore for SqliteStore {
         let id = access_key_id.to_string();
         self.read_point(move |conn| {
             conn.prepare_cached(
-                "SELECT id, secret, account_id, status, created_at FROM access_keys WHERE id = ?1",
+                "SELECT id, secret, account_id, status, created_at, ram_user_id FROM access_keys
+                 WHERE id = ?1",
             )
             .and_then(|mut stmt| stmt.query_row([id], key_from_row))
             .optional()
@@ -99,8 +101,8 @@ impl IdentityStore for SqliteStore {
         self.read(move |conn| {
             let mut stmt = conn
                 .prepare(
-                    "SELECT id, secret, account_id, status, created_at FROM access_keys
-                     WHERE ?1 IS NULL OR account_id = ?1 ORDER BY created_at, id",
+                    "SELECT id, secret, account_id, status, created_at, ram_user_id
+                     FROM access_keys WHERE ?1 IS NULL OR account_id = ?1 ORDER BY created_at, id",
                 )
                 .map_err(backend)?;
             let rows = stmt.query_map([account], key_from_row).map_err(backend)?;
@@ -223,6 +225,7 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKey> {
             KeyStatus::Inactive
         },
         created_at: from_millis(row.get(4)?),
+        ram_user: row.get(5)?,
     })
 }
 

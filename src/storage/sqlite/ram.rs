@@ -111,6 +111,7 @@ impl RamStore for SqliteStore {
                 account: user.account,
                 status: KeyStatus::Active,
                 created_at,
+                ram_user: Some(user_id.clone()),
             };
             conn.execute(
                 "INSERT INTO access_keys (id, secret, account_id, status, created_at, ram_user_id)
