@@ -107,22 +107,23 @@ fn start_pipeline(
     metrics: &Arc<Metrics>,
 ) -> anyhow::Result<(axum::Router, tokio::task::JoinHandle<()>)> {
     let wake = Arc::new(tokio::sync::Notify::new());
-    let ingest = Ingest::new(
-        Arc::clone(store),
-        clock.clone(),
-        config.hooks.clone(),
-        Arc::clone(&wake),
-        Arc::clone(metrics),
-    );
-    let worker = crate::delivery::spawn(
+    let (worker, handoff) = crate::delivery::spawn(
         Arc::clone(store),
         config.delivery.clone(),
         clock.clone(),
         lease_owner(config),
-        wake,
+        Arc::clone(&wake),
         shutdown.clone(),
         Arc::clone(metrics),
     )?;
+    let ingest = Ingest::new(
+        Arc::clone(store),
+        clock.clone(),
+        config.hooks.clone(),
+        wake,
+        handoff,
+        Arc::clone(metrics),
+    );
     Ok((crate::ingest::router(Arc::new(ingest)), worker))
 }
 

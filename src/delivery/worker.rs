@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 
 use super::attempt::Attempts;
 use super::config::DeliveryConfig;
+use super::handoff::{Handed, Handoff, StreamKey};
 use crate::api::error_chain;
 use crate::clock::Clock;
 use crate::storage::queue::{Claim, ClaimedDelivery, LeaseToken};
@@ -89,28 +90,45 @@ pub struct Worker {
     node: String,
     wake: Arc<Notify>,
     in_flight: Arc<InFlight>,
+    permits: Arc<Semaphore>,
+    /// Ingest's way in, when the store can lease a delivery as it queues it.
+    handoff: Option<(Arc<Handoff>, Handed)>,
 }
 
+/// What an attempt task gives back when it ends: the stream it was for.
+type Finished = StreamKey;
+
 impl Worker {
+    /// The worker, and the handoff ingest uses to pass it fresh deliveries (`None` when the
+    /// store cannot lease a delivery as it queues it).
     pub fn new(
         attempts: Attempts,
         config: DeliveryConfig,
         node: String,
         wake: Arc<Notify>,
-    ) -> Self {
-        Self {
-            store: Arc::clone(&attempts.store),
+    ) -> (Self, Option<Arc<Handoff>>) {
+        let store = Arc::clone(&attempts.store);
+        let permits = Arc::new(Semaphore::new(config.concurrency));
+        let handoff = store
+            .hands_off()
+            .then(|| Handoff::new(node.clone(), config.lease, Arc::clone(&permits)));
+        let for_ingest = handoff.as_ref().map(|(handoff, _)| Arc::clone(handoff));
+        let worker = Self {
+            store,
             clock: attempts.clock.clone(),
             attempts: Arc::new(attempts),
             config,
             node,
             wake,
             in_flight: Arc::default(),
-        }
+            permits,
+            handoff,
+        };
+        (worker, for_ingest)
     }
 
     /// Delivers until `shutdown` turns true, then drains.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         match self.store.release_leases_of(&self.node).await {
             Ok(0) => {}
             Ok(released) => {
@@ -124,38 +142,131 @@ impl Worker {
                 tracing::warn!(error = %error_chain(&error), "cannot release this node's leases")
             }
         }
-        let permits = Arc::new(Semaphore::new(self.config.concurrency));
+        let (handoff, mut handed) = match self.handoff.take() {
+            Some((handoff, handed)) => (Some(handoff), Some(handed)),
+            None => (None, None),
+        };
+        if let Some(handoff) = &handoff {
+            handoff.set_open(true);
+        }
         let mut tasks = JoinSet::new();
+        let mut poll = tokio::time::interval(self.config.poll_interval);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         // Claims wait until a quarter of the permits are free: one claim (a write
         // transaction) then starts several attempts instead of one per finished attempt.
+        // They run only when due deliveries may be waiting unleased: at start, on a wake-up
+        // from ingest, on each poll, after a full claim, and when an attempt ends whose
+        // stream may have a later delivery waiting (with a handoff, only the streams ingest
+        // noted; without one, any).
         let batch = (self.config.concurrency / 4).max(1);
+        let mut claim_wanted = true;
         while !*shutdown.borrow() {
-            while tasks.try_join_next().is_some() {}
-            let free = permits.available_permits();
+            while let Some(finished) = tasks.try_join_next() {
+                claim_wanted |= self.wants_claim_after(finished, handoff.as_deref());
+            }
+            if let Some(handed) = handed.as_mut() {
+                while let Ok(delivery) = handed.try_recv() {
+                    claim_wanted |= !self.start(delivery, &mut tasks).await;
+                }
+            }
+            let free = self.permits.available_permits();
             let worth_claiming = free >= batch || (free > 0 && tasks.is_empty());
-            let more_due = worth_claiming && self.claim_and_spawn(free, &permits, &mut tasks).await;
-            if more_due {
-                continue;
+            if claim_wanted && worth_claiming {
+                claim_wanted = self.claim_and_spawn(free, &mut tasks).await;
+                if claim_wanted {
+                    continue;
+                }
             }
             tokio::select! {
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = self.wake.notified() => claim_wanted = true,
+                _ = poll.tick() => claim_wanted = true,
                 _ = shutdown.changed() => {}
-                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                Some(finished) = tasks.join_next(), if !tasks.is_empty() => {
+                    claim_wanted |= self.wants_claim_after(finished, handoff.as_deref());
+                }
+                Some(delivery) = recv(&mut handed) => {
+                    claim_wanted |= !self.start(delivery, &mut tasks).await;
+                }
             }
+        }
+        if let Some(handoff) = &handoff {
+            handoff.set_open(false);
+        }
+        if let Some(mut handed) = handed {
+            handed.close();
+            let mut left = Vec::new();
+            while let Ok(delivery) = handed.try_recv() {
+                left.push((delivery.seq, delivery.lease));
+            }
+            self.hand_back(left).await;
         }
         self.drain(tasks).await;
     }
 
+    /// Whether the end of an attempt calls for a claim.
+    fn wants_claim_after(
+        &self,
+        finished: Result<Finished, tokio::task::JoinError>,
+        handoff: Option<&Handoff>,
+    ) -> bool {
+        match (finished, handoff) {
+            (Ok(stream), Some(handoff)) => handoff.take_behind(&stream),
+            _ => true,
+        }
+    }
+
+    /// Starts `delivery` if a place is free for it and its domain is under its cap, else
+    /// hands it back to the queue. True when it started.
+    async fn start(&self, delivery: ClaimedDelivery, tasks: &mut JoinSet<Finished>) -> bool {
+        match self.admit(delivery, tasks) {
+            Ok(()) => true,
+            Err(refused) => {
+                self.hand_back(vec![refused]).await;
+                false
+            }
+        }
+    }
+
+    /// Spawns the attempt of `delivery` when there is room, else gives its lease back.
+    fn admit(
+        &self,
+        delivery: ClaimedDelivery,
+        tasks: &mut JoinSet<Finished>,
+    ) -> Result<(), (i64, LeaseToken)> {
+        let permit = match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(permit)
+                if self
+                    .in_flight
+                    .admit(&delivery, self.config.per_domain_concurrency) =>
+            {
+                permit
+            }
+            _ => return Err((delivery.seq, delivery.lease)),
+        };
+        let attempts = Arc::clone(&self.attempts);
+        let in_flight = Arc::clone(&self.in_flight);
+        tasks.spawn(async move {
+            let _admitted = Admitted {
+                in_flight,
+                seq: delivery.seq,
+                _permit: permit,
+            };
+            let event = &delivery.event;
+            let stream = (
+                event.domain.id,
+                event.session.app.clone(),
+                event.session.stream.clone(),
+            );
+            attempts.run(delivery).await;
+            stream
+        });
+        Ok(())
+    }
+
     /// Claims up to `free` deliveries and starts them. True when the claim came back full,
     /// so more may be due at once.
-    async fn claim_and_spawn(
-        &self,
-        free: usize,
-        permits: &Arc<Semaphore>,
-        tasks: &mut JoinSet<()>,
-    ) -> bool {
+    async fn claim_and_spawn(&self, free: usize, tasks: &mut JoinSet<Finished>) -> bool {
         let limit = u32::try_from(free).unwrap_or(u32::MAX);
         let now = self.clock.now();
         let claim = Claim {
@@ -174,32 +285,10 @@ impl Worker {
         };
         let full = claimed.len() == free;
 
-        let mut refused = Vec::new();
-        for delivery in claimed {
-            let permit = match Arc::clone(permits).try_acquire_owned() {
-                Ok(permit)
-                    if self
-                        .in_flight
-                        .admit(&delivery, self.config.per_domain_concurrency) =>
-                {
-                    permit
-                }
-                _ => {
-                    refused.push((delivery.seq, delivery.lease));
-                    continue;
-                }
-            };
-            let attempts = Arc::clone(&self.attempts);
-            let in_flight = Arc::clone(&self.in_flight);
-            tasks.spawn(async move {
-                let _admitted = Admitted {
-                    in_flight,
-                    seq: delivery.seq,
-                    _permit: permit,
-                };
-                attempts.run(delivery).await;
-            });
-        }
+        let refused: Vec<_> = claimed
+            .into_iter()
+            .filter_map(|delivery| self.admit(delivery, tasks).err())
+            .collect();
         if !refused.is_empty() {
             self.hand_back(refused).await;
         }
@@ -207,7 +296,7 @@ impl Worker {
     }
 
     /// Lets in-flight attempts finish within the drain bound; hands back those cut short.
-    async fn drain(&self, mut tasks: JoinSet<()>) {
+    async fn drain(&self, mut tasks: JoinSet<Finished>) {
         let in_flight = tasks.len();
         tracing::info!(in_flight, "delivery worker stopping");
         let deadline = tokio::time::sleep(self.config.drain_timeout);
@@ -238,5 +327,13 @@ impl Worker {
                 "cannot hand back claimed deliveries; their leases will lapse",
             );
         }
+    }
+}
+
+/// The next handed delivery, or never when there is no handoff.
+async fn recv(handed: &mut Option<Handed>) -> Option<ClaimedDelivery> {
+    match handed {
+        Some(handed) => handed.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use super::config::IngestConfig;
 use super::hook::{HookError, HookEvent};
 use crate::clock::Clock;
+use crate::delivery::handoff::Handoff;
 use crate::ops::Metrics;
 use crate::storage::queue::{Enqueued, PublishSession, StreamEvent};
 use crate::storage::{IngestDomain, Store};
@@ -82,17 +83,20 @@ pub struct Ingest {
     clock: Clock,
     config: IngestConfig,
     wake: Arc<Notify>,
+    handoff: Option<Arc<Handoff>>,
     counters: IngestCounters,
     metrics: Arc<Metrics>,
 }
 
 impl Ingest {
-    /// `wake` is notified whenever an event is queued, so the worker starts on it at once.
+    /// A queued event goes to the worker through `handoff` when there is one and the worker
+    /// has room; otherwise `wake` is notified, so the worker claims it at once.
     pub fn new(
         store: Arc<dyn Store>,
         clock: Clock,
         config: IngestConfig,
         wake: Arc<Notify>,
+        handoff: Option<Arc<Handoff>>,
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
@@ -100,6 +104,7 @@ impl Ingest {
             clock,
             config,
             wake,
+            handoff,
             counters: IngestCounters::default(),
             metrics,
         }
@@ -159,14 +164,30 @@ impl Ingest {
         let event = self.stream_event(hook, domain);
         let (event_id, domain, action) =
             (event.id.clone(), event.domain.name.clone(), event.action);
-        match self
-            .store
-            .enqueue_event(event)
-            .await
-            .map_err(HookError::Store)?
-        {
+        let stream = (
+            event.domain.id,
+            event.session.app.clone(),
+            event.session.stream.clone(),
+        );
+        let lease = self
+            .handoff
+            .as_ref()
+            .and_then(|handoff| handoff.lease(event.received_at));
+        let (enqueued, handed) = match lease {
+            Some(lease) => self.store.enqueue_handed(event, lease).await,
+            None => self.store.enqueue_event(event).await.map(|e| (e, None)),
+        }
+        .map_err(HookError::Store)?;
+        match enqueued {
             Enqueued::Queued { paired_with, .. } => {
-                self.wake.notify_one();
+                match (handed, &self.handoff) {
+                    (Some(delivery), Some(handoff)) => handoff.give(delivery),
+                    (None, Some(handoff)) => {
+                        handoff.note_behind(stream);
+                        self.wake.notify_one();
+                    }
+                    (_, None) => self.wake.notify_one(),
+                }
                 tracing::debug!(
                     event_id,
                     domain = %domain,

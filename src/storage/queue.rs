@@ -149,6 +149,15 @@ pub struct Claim {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeaseToken(pub String);
 
+/// A lease taken in the enqueue transaction itself, so this process's worker can start the
+/// delivery at once, without claiming it.
+#[derive(Clone, Debug)]
+pub struct HandoffLease {
+    pub owner: String,
+    pub until: OffsetDateTime,
+    pub token: LeaseToken,
+}
+
 /// A delivery handed to the worker.
 #[derive(Clone, Debug)]
 pub struct ClaimedDelivery {
@@ -184,6 +193,22 @@ pub trait QueueStore: Send + Sync {
     /// Pairs `event` with its session and, unless it is a duplicate, stores it and its pending
     /// delivery (due at once) in one durable transaction.
     async fn enqueue_event(&self, event: StreamEvent) -> StorageResult<Enqueued>;
+    /// Whether [`Self::enqueue_handed`] can lease a delivery as it queues it.
+    fn hands_off(&self) -> bool {
+        false
+    }
+    /// As [`Self::enqueue_event`]; in addition, when nothing of the event's stream is queued
+    /// before it, its delivery is leased under `lease` in the same transaction and returned,
+    /// ready for an attempt. `None`: the worker claims it as usual (always, for a store that
+    /// does not hand off).
+    async fn enqueue_handed(
+        &self,
+        event: StreamEvent,
+        lease: HandoffLease,
+    ) -> StorageResult<(Enqueued, Option<ClaimedDelivery>)> {
+        let _ = lease;
+        Ok((self.enqueue_event(event).await?, None))
+    }
     /// Leases up to `claim.limit` due deliveries whose stream has no earlier one queued.
     async fn claim_deliveries(&self, claim: &Claim) -> StorageResult<Vec<ClaimedDelivery>>;
     /// Stores the attempt's record and moves the delivery on, in one transaction. Returns

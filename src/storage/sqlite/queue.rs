@@ -11,8 +11,8 @@ use super::{backend, from_millis, identity::domain_from_row, to_millis, SqliteSt
 use crate::domain::NotifyType;
 use crate::storage::queue::{
     pair, pairing_reads_tail, AttemptReport, Claim, ClaimedDelivery, Duplicate, Enqueued,
-    EventSource, LeaseToken, NextStep, PublishSession, QueueBacklog, QueueStore, SchemaStatus,
-    SessionTail, StreamEvent,
+    EventSource, HandoffLease, LeaseToken, NextStep, PublishSession, QueueBacklog, QueueStore,
+    SchemaStatus, SessionTail, StreamEvent,
 };
 use crate::storage::StorageResult;
 
@@ -22,7 +22,20 @@ const PRUNE_BATCH: i64 = 5_000;
 #[async_trait]
 impl QueueStore for SqliteStore {
     async fn enqueue_event(&self, event: StreamEvent) -> StorageResult<Enqueued> {
-        self.writer.grouped(EnqueueJob(event)).await
+        let (enqueued, _) = self.writer.grouped(EnqueueJob(event, None)).await?;
+        Ok(enqueued)
+    }
+
+    fn hands_off(&self) -> bool {
+        true
+    }
+
+    async fn enqueue_handed(
+        &self,
+        event: StreamEvent,
+        lease: HandoffLease,
+    ) -> StorageResult<(Enqueued, Option<ClaimedDelivery>)> {
+        self.writer.grouped(EnqueueJob(event, Some(lease))).await
     }
 
     async fn claim_deliveries(&self, claim: &Claim) -> StorageResult<Vec<ClaimedDelivery>> {
@@ -139,13 +152,13 @@ fn count(conn: &Connection, sql: &str) -> StorageResult<u64> {
 
 /// An event and its delivery, committed in a group with `synchronous = FULL`, so an
 /// acknowledged event survives a power loss, not only a crash of the process.
-pub(super) struct EnqueueJob(StreamEvent);
+pub(super) struct EnqueueJob(StreamEvent, Option<HandoffLease>);
 
 impl Job for EnqueueJob {
-    type Output = Enqueued;
+    type Output = (Enqueued, Option<ClaimedDelivery>);
     const FULL_SYNC: bool = true;
-    fn apply(&self, conn: &Connection) -> StorageResult<Enqueued> {
-        enqueue(conn, self.0.clone())
+    fn apply(&self, conn: &Connection) -> StorageResult<Self::Output> {
+        enqueue(conn, self.0.clone(), self.1.as_ref())
     }
 }
 
@@ -160,24 +173,35 @@ impl Job for CompleteJob {
     }
 }
 
-/// Queues the event inside the caller's transaction.
-fn enqueue(tx: &Connection, mut event: StreamEvent) -> StorageResult<Enqueued> {
+/// Queues the event inside the caller's transaction, leased under `lease` (and returned as
+/// claimed) when one is given and nothing of its stream is queued before it.
+fn enqueue(
+    tx: &Connection,
+    mut event: StreamEvent,
+    lease: Option<&HandoffLease>,
+) -> StorageResult<(Enqueued, Option<ClaimedDelivery>)> {
+    let duplicate = |why| Ok((Enqueued::Duplicate(why), None));
     if seen_source_id(tx, &event)? {
-        return Ok(Enqueued::Duplicate(Duplicate::RepeatedEventId));
+        return duplicate(Duplicate::RepeatedEventId);
     }
     let tail = if pairing_reads_tail(&event) {
         session_tail(tx, &event)?
     } else {
         None
     };
-    if let Err(duplicate) = pair(&mut event, tail) {
-        return Ok(Enqueued::Duplicate(duplicate));
+    if let Err(why) = pair(&mut event, tail) {
+        return duplicate(why);
     }
 
     insert_event(tx, &event)?;
+    let lease = match lease {
+        Some(lease) if !stream_has_queued(tx, &event)? => Some(lease),
+        _ => None,
+    };
     tx.prepare_cached(
-        "INSERT INTO deliveries (event_id, domain_id, app_name, stream_name, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO deliveries (event_id, domain_id, app_name, stream_name, next_attempt_at,
+             lease_until, lease_owner, lease_token)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -185,14 +209,40 @@ fn enqueue(tx: &Connection, mut event: StreamEvent) -> StorageResult<Enqueued> {
             event.domain.id,
             event.session.app,
             event.session.stream,
-            to_millis(event.received_at)
+            to_millis(event.received_at),
+            lease.map(|l| to_millis(l.until)),
+            lease.map(|l| &l.owner),
+            lease.map(|l| &l.token.0),
         ])
     })
     .map_err(backend)?;
-    Ok(Enqueued::Queued {
-        event_id: event.id,
-        paired_with: event.paired_with,
+    let enqueued = Enqueued::Queued {
+        event_id: event.id.clone(),
+        paired_with: event.paired_with.clone(),
+    };
+    let handed = lease.map(|lease| ClaimedDelivery {
+        seq: tx.last_insert_rowid(),
+        event,
+        attempts_done: 0,
+        lease: lease.token.clone(),
+    });
+    Ok((enqueued, handed))
+}
+
+/// Whether a delivery of `event`'s stream is already queued or in flight.
+fn stream_has_queued(tx: &Connection, event: &StreamEvent) -> StorageResult<bool> {
+    tx.prepare_cached(
+        "SELECT 1 FROM deliveries WHERE domain_id = ?1 AND app_name = ?2 AND stream_name = ?3",
+    )
+    .and_then(|mut stmt| {
+        stmt.query_row(
+            params![event.domain.id, event.session.app, event.session.stream],
+            |_| Ok(()),
+        )
     })
+    .optional()
+    .map(|found| found.is_some())
+    .map_err(backend)
 }
 
 fn seen_source_id(tx: &Connection, event: &StreamEvent) -> StorageResult<bool> {

@@ -351,3 +351,86 @@ async fn concurrent_enqueues_share_commits_and_each_gets_its_own_answer() {
     assert_eq!(store.count_events().await.expect("count"), 8);
     assert_eq!(store.queued_deliveries().await.expect("count"), 8);
 }
+
+fn handoff_lease(token: &str, until: i64) -> HandoffLease {
+    HandoffLease {
+        owner: "node-a".into(),
+        until: at(until),
+        token: LeaseToken(token.into()),
+    }
+}
+
+#[tokio::test]
+async fn a_handed_delivery_is_leased_at_enqueue_unless_its_stream_has_one_queued() {
+    let (_dir, store, domain) = store_with_domain().await;
+    let start = event(&domain, "e1", "s", NotifyType::Publish);
+    let stop = event(&domain, "e2", "s", NotifyType::PublishDone);
+
+    let (queued, handed) = store
+        .enqueue_handed(start, handoff_lease("t1", 30))
+        .await
+        .expect("start");
+    let handed = handed.expect("nothing queued before it: leased and handed over");
+    assert!(matches!(queued, Enqueued::Queued { .. }));
+    assert_eq!((handed.event.id.as_str(), handed.attempts_done), ("e1", 0));
+    assert_eq!(handed.lease, LeaseToken("t1".into()));
+
+    // The stop queues behind the start, unleased: a claim takes it once the start is done.
+    let (_, behind) = store
+        .enqueue_handed(stop, handoff_lease("t2", 30))
+        .await
+        .expect("stop");
+    assert!(behind.is_none());
+    assert!(
+        store
+            .claim_deliveries(&claim(1, 10))
+            .await
+            .expect("claim")
+            .is_empty(),
+        "the handed start is leased and the stop waits behind it"
+    );
+
+    let report = AttemptReport {
+        seq: handed.seq,
+        lease: handed.lease,
+        record: Some(record(&domain, "e1")),
+        next: NextStep::Finish,
+    };
+    assert!(store.complete_attempt(report).await.expect("complete"));
+    let claimed = store.claim_deliveries(&claim(2, 10)).await.expect("claim");
+    let ids: Vec<_> = claimed.iter().map(|c| c.event.id.as_str()).collect();
+    assert_eq!(ids, ["e2"]);
+}
+
+#[tokio::test]
+async fn a_handed_delivery_given_back_or_whose_lease_lapsed_is_claimed() {
+    let (_dir, store, domain) = store_with_domain().await;
+    let (_, given_back) = store
+        .enqueue_handed(
+            event(&domain, "e1", "a", NotifyType::Publish),
+            handoff_lease("t1", 30),
+        )
+        .await
+        .expect("a");
+    let (_, lapsing) = store
+        .enqueue_handed(
+            event(&domain, "e2", "b", NotifyType::Publish),
+            handoff_lease("t2", 5),
+        )
+        .await
+        .expect("b");
+    let given_back = given_back.expect("handed");
+    assert!(lapsing.is_some());
+
+    store
+        .release_claims(vec![(given_back.seq, given_back.lease)])
+        .await
+        .expect("released");
+    let claimed = store.claim_deliveries(&claim(1, 10)).await.expect("claim");
+    let ids: Vec<_> = claimed.iter().map(|c| c.event.id.as_str()).collect();
+    assert_eq!(ids, ["e1"], "e2's lease still holds at 1 s");
+
+    let claimed = store.claim_deliveries(&claim(6, 10)).await.expect("claim");
+    let ids: Vec<_> = claimed.iter().map(|c| c.event.id.as_str()).collect();
+    assert_eq!(ids, ["e2"], "e2's lease lapsed at 5 s");
+}
