@@ -17,6 +17,13 @@ impl Params {
         let pairs = signature::parameters(request).map_err(|_| ApiError::InvalidParam {
             detail: "The query string or form body is not valid percent-encoded UTF-8.".into(),
         })?;
+        // No store keeps a NUL character (PostgreSQL text cannot hold one), so a value with
+        // one is refused here rather than failing deep inside an action.
+        if let Some((name, _)) = pairs.iter().find(|(_, value)| value.contains('\0')) {
+            return Err(ApiError::InvalidParam {
+                detail: format!("Parameter {name} holds a NUL character."),
+            });
+        }
         Ok(Self { pairs })
     }
 

@@ -1,7 +1,8 @@
 //! The customer's answer as a notify record keeps it (NotifyResponse): at most the first
 //! [`NOTIFY_RESPONSE_CAP`] bytes of the body, read chunk by chunk and no further, so a huge
-//! answer costs no memory. UTF-8 text is kept as it is; anything else (and text that itself
-//! starts with `base64:`) is kept as `base64:` followed by the standard base64 of the bytes.
+//! answer costs no memory. UTF-8 text is kept as it is; anything else (text holding a NUL,
+//! which PostgreSQL cannot store, and text that itself starts with `base64:`) is kept as
+//! `base64:` followed by the standard base64 of the bytes.
 
 use base64::Engine;
 
@@ -41,8 +42,8 @@ pub async fn read_prefix(
     }
 }
 
-/// The body as NotifyResponse text: UTF-8 unchanged (a character cut by the cap is dropped),
-/// anything else as `base64:<standard base64>`.
+/// The body as NotifyResponse text: UTF-8 without NUL unchanged (a character cut by the cap
+/// is dropped), anything else as `base64:<standard base64>`.
 pub fn encode(prefix: &BodyPrefix) -> String {
     let text = match std::str::from_utf8(&prefix.bytes) {
         Ok(text) => Some(text),
@@ -53,7 +54,8 @@ pub fn encode(prefix: &BodyPrefix) -> String {
         Err(_) => None,
     };
     match text {
-        Some(text) if !text.starts_with(BASE64_PREFIX) => text.to_string(),
+        // A NUL is valid UTF-8, but PostgreSQL text cannot hold it.
+        Some(text) if !text.starts_with(BASE64_PREFIX) && !text.contains('\0') => text.to_string(),
         _ => format!(
             "{BASE64_PREFIX}{}",
             base64::engine::general_purpose::STANDARD.encode(&prefix.bytes)
@@ -79,6 +81,11 @@ mod tests {
             "{\"code\":0,\"msg\":\"好\"}"
         );
         assert_eq!(encoded(b"", false), "");
+    }
+
+    #[test]
+    fn text_holding_a_nul_is_base64() {
+        assert_eq!(encoded(b"ok\0nul", false), "base64:b2sAbnVs");
     }
 
     #[test]

@@ -134,6 +134,7 @@ impl Ingest {
     }
 
     async fn accept_event(&self, hook: HookEvent) -> Result<Acceptance, HookError> {
+        hook.refuse_nul()?;
         let Some(domain) = self
             .store
             .domain_by_name(&hook.domain)

@@ -31,6 +31,29 @@ pub struct HookEvent {
     pub source_event_id: Option<String>,
 }
 
+impl HookEvent {
+    /// Refuses an event with a NUL character in any text: no store keeps one (PostgreSQL
+    /// text cannot hold it), and no media server sends one on purpose.
+    pub fn refuse_nul(&self) -> Result<(), HookError> {
+        let texts = [
+            ("app", Some(&self.app)),
+            ("stream", Some(&self.stream)),
+            ("client_id", Some(&self.client_id)),
+            ("ip", Some(&self.client_ip)),
+            ("usrargs", Some(&self.usrargs)),
+            ("node", self.node.as_ref()),
+            ("event_id", self.source_event_id.as_ref()),
+        ];
+        match texts
+            .into_iter()
+            .find(|(_, text)| text.is_some_and(|t| t.contains('\0')))
+        {
+            Some((field, _)) => Err(HookError::NulCharacter { field }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The query of a hook URL: `?domain=` names the ingest domain (and wins over what the body
 /// says), `?node=` the receiving node, `?token=` the shared hook token.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -66,8 +89,10 @@ pub enum HookError {
     BadBody(String),
     #[error("{0} is missing or empty")]
     MissingField(&'static str),
-    #[error("{field} is longer than {MAX_NAME_LEN} bytes")]
-    TooLong { field: &'static str },
+    #[error("{field} is longer than {max} bytes")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field} holds a NUL character")]
+    NulCharacter { field: &'static str },
     #[error("action {0:?} is not publish or publish_done")]
     BadAction(String),
     #[error("cannot tell the ingest domain: add ?domain=<ingest domain> to the hook URL")]
@@ -120,7 +145,10 @@ pub fn required_name(value: Option<String>, field: &'static str) -> Result<Strin
         .filter(|v| !v.is_empty())
         .ok_or(HookError::MissingField(field))?;
     if value.len() > MAX_NAME_LEN {
-        return Err(HookError::TooLong { field });
+        return Err(HookError::TooLong {
+            field,
+            max: MAX_NAME_LEN,
+        });
     }
     Ok(value)
 }

@@ -126,6 +126,8 @@ async fn parameter_errors_have_the_seeds_codes() {
         ("PageSize", "-1"),
         ("PageNumber", "0"),
         ("Status", "ok"),
+        ("StreamName", "a\0b"),
+        ("AppName", "\0"),
     ] {
         let params = [
             ("DomainName", "push.example1.com"),

@@ -239,6 +239,17 @@ async fn bad_hook_bodies_are_refused_with_a_clear_message() {
         .event(r#"{"action":"publish","domain":"d.example.com","app":"a","stream":"s","colour":1}"#)
         .await;
     let no_domain = pipeline.nginx("", "call=publish&app=live&name=s").await;
+    let nul_json = pipeline
+        .event(r#"{"action":"publish","domain":"d.example.com","app":"a","stream":"a\u0000b"}"#)
+        .await;
+    let nul_form = pipeline
+        .nginx("?domain=d.example.com", "call=publish&app=live&name=x%00y")
+        .await;
+    let long_id = format!(
+        r#"{{"action":"publish","domain":"d.example.com","app":"a","stream":"s","event_id":"{}"}}"#,
+        "e".repeat(129)
+    );
+    let long_id = pipeline.event(&long_id).await;
 
     assert_eq!(nginx, (400, "call is missing or empty".to_string()));
     assert_eq!(srs.0, 400);
@@ -251,6 +262,21 @@ async fn bad_hook_bodies_are_refused_with_a_clear_message() {
     );
     assert_eq!(no_domain.0, 400);
     assert!(no_domain.1.contains("?domain="), "{}", no_domain.1);
+    assert_eq!(
+        nul_json,
+        (
+            400,
+            r#"{"error":"stream holds a NUL character"}"#.to_string()
+        )
+    );
+    assert_eq!(nul_form, (400, "stream holds a NUL character".to_string()));
+    assert_eq!(
+        long_id,
+        (
+            400,
+            r#"{"error":"event_id is longer than 128 bytes"}"#.to_string()
+        )
+    );
     pipeline.stop().await;
 }
 

@@ -52,7 +52,10 @@ pub fn parse(body: &[u8], query: &HookQuery) -> Result<HookEvent, HookError> {
         .as_ref()
         .is_some_and(|id| id.len() > MAX_EVENT_ID_LEN)
     {
-        return Err(HookError::TooLong { field: "event_id" });
+        return Err(HookError::TooLong {
+            field: "event_id",
+            max: MAX_EVENT_ID_LEN,
+        });
     }
 
     Ok(HookEvent {
