@@ -18,7 +18,10 @@ use axum::{
     Router,
 };
 
-use crate::auth::{signature::IncomingRequest, Authenticator};
+use crate::auth::{
+    signature::{self, IncomingRequest},
+    Authenticator,
+};
 use crate::clock::Clock;
 use crate::storage::Store;
 use error::ApiError;
@@ -141,16 +144,21 @@ fn action_name<'a>(headers: &'a HeaderMap, params: &'a Params) -> Option<&'a str
     header_or_param(headers, params, "x-acs-action", "Action")
 }
 
+/// The action or version: for V3 from its `x-acs-` header (which V3 signs), else from the
+/// parameter. A V1 signature covers the parameters and no header, so a V1 request's header is
+/// never read: it could swap a signed read for a delete.
 fn header_or_param<'a>(
     headers: &'a HeaderMap,
     params: &'a Params,
     header: &str,
     param: &str,
 ) -> Option<&'a str> {
-    headers
-        .get(header)
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| params.non_empty(param))
+    let signed_header = || {
+        signature::is_v3(headers)
+            .then(|| headers.get(header).and_then(|v| v.to_str().ok()))
+            .flatten()
+    };
+    signed_header().or_else(|| params.non_empty(param))
 }
 
 fn reject(

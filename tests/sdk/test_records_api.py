@@ -537,6 +537,16 @@ def test_replayed_raw_request_is_rejected(server: Server, domain: str) -> None:
     assert replay.headers["content-type"].startswith("application/json")
 
 
+def test_a_v1_request_takes_its_action_from_the_signed_parameters_not_a_header(server: Server, domain: str) -> None:
+    # A V1 signature covers the parameters only: a header must not turn a signed read into
+    # another action.
+    query = v1_query(server.admin, params())
+    swapped = {"x-acs-action": "DeleteLiveStreamsNotifyUrlConfig", "x-acs-version": "2099-01-01"}
+    response = raw_request(server, query, headers=swapped)
+    assert response.status == 200, response.body
+    assert records_of(response.json()) == []
+
+
 def test_raw_get_request(server: Server, domain: str, base: dt.datetime) -> None:
     server.import_records([make_record(base)])
     response = raw_request(server, v1_query(server.admin, params(), method="GET"), method="GET")

@@ -75,6 +75,12 @@ pub fn split_target(target: &str) -> (&str, &str) {
     target.split_once('?').unwrap_or((target, ""))
 }
 
+/// Whether the request is signed with V3, whose signed headers carry the action and version
+/// (`x-acs-action`, `x-acs-version`); a V1 request carries them only as signed parameters.
+pub fn is_v3(headers: &HeaderMap) -> bool {
+    v3::is_v3(headers)
+}
+
 /// Chooses the scheme and reads the claim. An `Authorization` header starting with `ACS3-`
 /// means V3 (an algorithm other than `ACS3-HMAC-SHA256` / `ACS3-HMAC-SM3` is refused);
 /// anything else is V1, read from the [`parameters`].
