@@ -4,6 +4,7 @@
 mod identity;
 mod migrations;
 mod notify_config;
+mod private_files;
 mod queue;
 mod ram;
 mod record_counts;
@@ -36,8 +37,8 @@ const READERS: u32 = 4;
 impl SqliteStore {
     /// Opens (creating when absent) the store in `data_dir` and brings its schema up to date.
     pub fn open(data_dir: &Path) -> StorageResult<Self> {
-        std::fs::create_dir_all(data_dir).map_err(backend)?;
         let path = data_dir.join(DATABASE_FILE);
+        private_files::prepare(data_dir, &path).map_err(backend)?;
 
         let mut writer = Connection::open(&path).map_err(backend)?;
         configure(&writer).map_err(backend)?;
