@@ -6,6 +6,7 @@ use std::{collections::BTreeMap, num::NonZeroU32};
 use serde::Deserialize;
 
 use super::throttle::{Rate, ThrottleLimits};
+use crate::api::actions::Action;
 use crate::config::ConfigError;
 
 /// The `[limits]` table of the config file.
@@ -51,6 +52,7 @@ pub fn resolve(
         limits.max_tracked = n;
     }
     for (action, n) in file.per_second {
+        let action = served_action("limits.per_second", &action)?;
         limits
             .per_action
             .insert(action, rate("limits.per_second", n)?);
@@ -61,11 +63,27 @@ pub fn resolve(
             .and_then(|(a, n)| Some((a.trim(), n.trim().parse::<u32>().ok()?)))
             .filter(|(a, _)| !a.is_empty())
             .ok_or_else(|| invalid("rate-limit", format!("{entry:?} is not ACTION=N")))?;
-        limits
-            .per_action
-            .insert(action.to_string(), rate("rate-limit", n)?);
+        let action = served_action("rate-limit", action)?;
+        limits.per_action.insert(action, rate("rate-limit", n)?);
     }
     Ok(limits)
+}
+
+/// `name` when it is an action livenotify serves: a misspelt one would limit nothing.
+fn served_action(key: &'static str, name: &str) -> Result<String, ConfigError> {
+    match Action::find(name) {
+        Some(action) => Ok(action.name().to_string()),
+        None => {
+            let served: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+            Err(invalid(
+                key,
+                format!(
+                    "{name:?} is not an action livenotify serves ({})",
+                    served.join(", ")
+                ),
+            ))
+        }
+    }
 }
 
 fn rate(key: &'static str, n: u32) -> Result<Rate, ConfigError> {
@@ -101,7 +119,15 @@ mod tests {
             100
         );
 
-        for bad in ["NoNumber", "=5", "A=0", "A=-1", "A=x"] {
+        for bad in [
+            "NoNumber",
+            "=5",
+            "A=0",
+            "A=-1",
+            "A=x",
+            "DescribeLiveStreamNotifyRecords=1",
+            "describelivestreamsnotifyrecords=1",
+        ] {
             let flags = LimitsOverrides {
                 rate_limits: vec![bad.into()],
             };
@@ -110,5 +136,18 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_misspelt_action_in_the_file_is_refused_by_name() {
+        let file = LimitsFileConfig {
+            per_second: BTreeMap::from([("DescribeLiveStreamNotifyRecords".to_string(), 1)]),
+            ..LimitsFileConfig::default()
+        };
+        let error = resolve(file, LimitsOverrides::default())
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains("limits.per_second"), "{error}");
+        assert!(error.contains("DescribeLiveStreamNotifyRecords"), "{error}");
     }
 }

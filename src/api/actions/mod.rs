@@ -26,7 +26,7 @@ pub enum Action {
 }
 
 impl Action {
-    const ALL: &'static [Action] = &[
+    pub const ALL: &'static [Action] = &[
         Action::DescribeLiveStreamsNotifyRecords,
         Action::SetLiveStreamsNotifyUrlConfig,
         Action::DescribeLiveStreamsNotifyUrlConfig,
