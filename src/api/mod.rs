@@ -118,7 +118,6 @@ async fn serve(
     }
 
     let caller = state.auth.authenticate(incoming, action.name()).await?;
-    state.auth.admit(&caller)?;
     // Authorization happens in `actions::caller_domain`, once the domain is known to be the
     // account's: every action on another account's domain answers as for a missing one.
     let body = actions::dispatch(action, state, &caller, params).await?;

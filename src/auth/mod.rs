@@ -63,26 +63,31 @@ impl Authenticator {
     }
 
     /// Checks, in order: the signature's shape, the timestamp's skew, the key, the signature
-    /// itself and, last, the nonce, so that a request with a bad signature cannot burn a
-    /// nonce of a real client. Then finds who the key signs for.
+    /// itself, who the key signs for, that user's rate budget and, last, the nonce. A request
+    /// with a bad signature cannot burn a nonce of a real client, and a throttled one takes
+    /// no room in the replay guard, which every user shares: one user's flood is refused by
+    /// its own budget before it can fill the guard for everybody.
     pub async fn authenticate(
         &self,
         request: &IncomingRequest<'_>,
         action: &'static str,
     ) -> Result<Caller, ApiError> {
-        let key = self.verify(request).await?;
+        let (key, claim) = self.verify(request).await?;
         // The key may have gone (with its RAM user) since it was read: then it is unknown.
         let owner = self
             .store
             .key_owner(&key.id)
             .await?
             .ok_or(ApiError::AccessKeyNotFound)?;
-        Ok(Caller::new(key.account, key.id, owner.into(), action))
+        let caller = Caller::new(key.account, key.id, owner.into(), action);
+        self.admit(&caller)?;
+        self.remember_nonce(&caller, &claim).await?;
+        Ok(caller)
     }
 
-    /// Spends one request of the caller's budget for its action. Call it only after
-    /// [`Self::authenticate`], so that nobody can spend another user's budget.
-    pub fn admit(&self, caller: &Caller) -> Result<(), ApiError> {
+    /// Spends one request of the caller's budget for its action, so that nobody can spend
+    /// another user's budget.
+    fn admit(&self, caller: &Caller) -> Result<(), ApiError> {
         self.throttle
             .admit(&caller.user_key(), caller.action, self.clock.now())
             .map_err(|throttled| ApiError::Throttled {
@@ -90,7 +95,11 @@ impl Authenticator {
             })
     }
 
-    async fn verify(&self, request: &IncomingRequest<'_>) -> Result<AccessKey, ApiError> {
+    /// The key, once the request's signature holds, with the claim it was read from.
+    async fn verify(
+        &self,
+        request: &IncomingRequest<'_>,
+    ) -> Result<(AccessKey, signature::SignatureClaim), ApiError> {
         let claim = signature::read_claim(request)?;
         if claim.security_token.is_some() {
             return Err(ApiError::SecurityTokenNotSupported);
@@ -109,9 +118,19 @@ impl Authenticator {
             return Err(ApiError::AccessKeyInactive);
         }
         signature::verify(request, &claim, &key.secret)?;
+        Ok((key, claim))
+    }
 
+    /// Refuses a nonce the key used before within the window, and remembers it.
+    async fn remember_nonce(
+        &self,
+        caller: &Caller,
+        claim: &signature::SignatureClaim,
+    ) -> Result<(), ApiError> {
+        let key_id = &caller.access_key_id;
+        let now = self.clock.now();
         self.nonces
-            .check_and_remember(&key.id, &claim.nonce, claim.timestamp, now)
+            .check_and_remember(key_id, &claim.nonce, claim.timestamp, now)
             .map_err(|error| match error {
                 NonceError::Used => ApiError::NonceUsed,
                 NonceError::Full => ApiError::NonceCacheFull,
@@ -120,12 +139,12 @@ impl Authenticator {
         if let Some(shared) = &self.shared_nonces {
             let expires_at = claim.timestamp.max(now) + MAX_CLOCK_SKEW;
             let fresh = shared
-                .remember_nonce(nonce::fingerprint(&key.id, &claim.nonce), now, expires_at)
+                .remember_nonce(nonce::fingerprint(key_id, &claim.nonce), now, expires_at)
                 .await?;
             if !fresh {
                 return Err(ApiError::NonceUsed);
             }
         }
-        Ok(key)
+        Ok(())
     }
 }

@@ -278,6 +278,31 @@ async fn clock_skew_over_fifteen_minutes_is_expired_and_nonces_are_single_use() 
 }
 
 #[tokio::test]
+async fn a_throttled_request_leaves_its_nonce_unused() {
+    // The replay guard is shared by every user; a request refused by its user's own rate
+    // budget must not take room in it, so it may be sent again once the budget allows.
+    let app = TestApp::spawn().await;
+    app.domain("push.example1.com").await;
+    let params = valid_params(&app);
+    let now = app.clock.now();
+
+    let mut statuses = Vec::new();
+    for n in 0..101 {
+        let (status, _, body) = raw(&app, &params, &format!("burst-{n}"), now, &[]).await;
+        statuses.push((status, body["Code"].as_str().map(str::to_string)));
+    }
+    assert!(statuses[..100].iter().all(|(status, _)| *status == 200));
+    assert_eq!(statuses[100], (400, Some("Throttling.User".to_string())));
+
+    app.clock.advance(Duration::SECOND);
+    let (status, _, body) = raw(&app, &params, "burst-100", now, &[]).await;
+    assert_eq!(
+        status, 200,
+        "the throttled request's nonce was kept: {body}"
+    );
+}
+
+#[tokio::test]
 async fn every_response_carries_its_request_id_in_body_and_header() {
     let app = TestApp::spawn().await;
     app.domain("push.example1.com").await;
