@@ -28,6 +28,10 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
 
 /// Nonces remembered at once: 15 minutes of traffic at over 500 signed requests a second.
 const NONCE_CAPACITY: usize = 500_000;
+/// The most of the replay guard one access key may hold: a key at the default 100 requests a
+/// second of the record query needs 90,000, and at least four keys must flood together to
+/// fill the guard for the others.
+const NONCE_KEY_SHARE: usize = NONCE_CAPACITY / 4;
 
 /// Verifies signed requests and keeps each user within its rate limits.
 pub struct Authenticator {
@@ -48,7 +52,8 @@ impl Authenticator {
     pub fn with_limits(store: Arc<dyn Store>, clock: Clock, limits: ThrottleLimits) -> Self {
         Self {
             store,
-            nonces: NonceCache::with_window(NONCE_CAPACITY, MAX_CLOCK_SKEW),
+            nonces: NonceCache::with_window(NONCE_CAPACITY, MAX_CLOCK_SKEW)
+                .with_key_share(NONCE_KEY_SHARE),
             shared_nonces: None,
             throttle: Throttle::new(limits),
             clock,

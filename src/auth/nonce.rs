@@ -11,10 +11,12 @@
 //! entries are dropped first; if it is still full the request is refused with
 //! [`NonceError::Full`]. Forgetting a live entry instead would reopen the replay window, and
 //! growing would let a flood of requests exhaust memory, so refusing is the safe choice; the
-//! capacity should be sized for the expected request rate times the window.
+//! capacity should be sized for the expected request rate times the window. One access key
+//! may also be held to a share of the capacity ([`NonceCache::with_key_share`]), so that a
+//! single key's flood is refused on its own instead of filling the cache for every key.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
@@ -65,13 +67,17 @@ type Fingerprint = [u8; 32];
 pub struct NonceCache {
     window: Duration,
     capacity: usize,
+    /// The most entries one access key may hold.
+    key_share: usize,
     state: Mutex<State>,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    expiry_of: HashMap<Fingerprint, OffsetDateTime>,
+    /// Each entry's expiry and the key it was used by.
+    expiry_of: HashMap<Fingerprint, (OffsetDateTime, Arc<str>)>,
     by_expiry: BTreeSet<(OffsetDateTime, Fingerprint)>,
+    entries_of_key: HashMap<Arc<str>, usize>,
 }
 
 impl NonceCache {
@@ -88,8 +94,17 @@ impl NonceCache {
         Self {
             window,
             capacity,
+            key_share: capacity,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// Holds each access key to at most `share` entries; past it, that key's requests are
+    /// refused with [`NonceError::Full`] while other keys go on.
+    #[must_use]
+    pub fn with_key_share(mut self, share: usize) -> Self {
+        self.key_share = share.min(self.capacity);
+        self
     }
 
     /// Accepts and remembers a nonce not yet used by `key_id` within the window.
@@ -116,10 +131,11 @@ impl NonceCache {
         if state.expiry_of.contains_key(&fingerprint) {
             return Err(NonceError::Used);
         }
-        if state.expiry_of.len() >= self.capacity {
+        let held_by_key = state.entries_of_key.get(key_id).copied().unwrap_or(0);
+        if state.expiry_of.len() >= self.capacity || held_by_key >= self.key_share {
             return Err(NonceError::Full);
         }
-        state.remember(fingerprint, expiry);
+        state.remember(fingerprint, expiry, key_id);
         Ok(())
     }
 
@@ -147,12 +163,24 @@ impl State {
                 break;
             }
             self.by_expiry.pop_first();
-            self.expiry_of.remove(&fingerprint);
+            if let Some((_, key)) = self.expiry_of.remove(&fingerprint) {
+                if let Some(held) = self.entries_of_key.get_mut(&key) {
+                    *held -= 1;
+                    if *held == 0 {
+                        self.entries_of_key.remove(&key);
+                    }
+                }
+            }
         }
     }
 
-    fn remember(&mut self, fingerprint: Fingerprint, expiry: OffsetDateTime) {
-        self.expiry_of.insert(fingerprint, expiry);
+    fn remember(&mut self, fingerprint: Fingerprint, expiry: OffsetDateTime, key_id: &str) {
+        let key: Arc<str> = match self.entries_of_key.get_key_value(key_id) {
+            Some((key, _)) => Arc::clone(key),
+            None => Arc::from(key_id),
+        };
+        *self.entries_of_key.entry(Arc::clone(&key)).or_default() += 1;
+        self.expiry_of.insert(fingerprint, (expiry, key));
         self.by_expiry.insert((expiry, fingerprint));
     }
 }
@@ -329,5 +357,29 @@ mod tests {
             .filter(|outcome| matches!(outcome, Ok(true)))
             .count();
         assert_eq!(accepted, 1);
+    }
+
+    #[test]
+    fn a_key_at_its_share_is_refused_while_other_keys_go_on() {
+        let cache = NonceCache::new(10).with_key_share(3);
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        for n in 0..3 {
+            assert_eq!(
+                cache.check_and_remember("flood", &format!("n{n}"), now, now),
+                Ok(())
+            );
+        }
+        assert_eq!(
+            cache.check_and_remember("flood", "n3", now, now),
+            Err(NonceError::Full)
+        );
+        assert_eq!(cache.check_and_remember("other", "n0", now, now), Ok(()));
+
+        // Once the flood's entries expire, its share is free again.
+        let later = now + DEFAULT_WINDOW + Duration::SECOND;
+        assert_eq!(
+            cache.check_and_remember("flood", "n4", later, later),
+            Ok(())
+        );
     }
 }
