@@ -143,14 +143,22 @@ fn authorise(ingest: &Ingest, query: &HookQuery, headers: &HeaderMap) -> Result<
     let Some(expected) = &ingest.config().token else {
         return Ok(());
     };
+    // The scheme name is case-insensitive (RFC 9110); an empty `?token=` counts as absent.
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    let given = query.token.as_deref().or(bearer);
-    match given {
-        Some(given) if expected.matches(given) => Ok(()),
-        _ => Err(HookError::Forbidden),
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    let from_query = query.token.as_deref().filter(|token| !token.is_empty());
+    if [from_query, bearer]
+        .into_iter()
+        .flatten()
+        .any(|given| expected.matches(given))
+    {
+        Ok(())
+    } else {
+        Err(HookError::Forbidden)
     }
 }
 

@@ -217,8 +217,17 @@ async fn with_a_hook_token_only_hooks_that_carry_it_are_accepted() {
         .send()
         .await
         .expect("answered");
+    let lower_case_bearer_empty_query = pipeline
+        .http
+        .post(format!("http://{}/hooks/events?token=", pipeline.addr))
+        .header("Authorization", "bearer hook-s3cret")
+        .body(r#"{"action":"publish","domain":"quiet.example.com","app":"a","stream":"t"}"#)
+        .send()
+        .await
+        .expect("answered");
 
     assert_eq!(missing.0, 403);
+    assert_eq!(lower_case_bearer_empty_query.status().as_u16(), 200);
     assert_eq!(wrong.0, 403);
     assert_eq!(in_query.0, 200);
     assert_eq!(bearer.status().as_u16(), 200);
