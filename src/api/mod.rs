@@ -186,9 +186,14 @@ fn reject(
 /// replay, RAM policy, rate limit. The key id is the one the request claimed, if readable;
 /// nothing secret is logged.
 fn log_denial(request_id: &str, action: &str, incoming: &IncomingRequest<'_>, error: &ApiError) {
-    let claimed = crate::auth::signature::read_claim(incoming)
-        .map(|claim| printable(&claim.access_key_id))
-        .unwrap_or_default();
+    let claimed = match signature::read_claim(incoming) {
+        Ok(claim) => printable(&claim.access_key_id),
+        // A claim that does not parse (a bad method, a malformed timestamp) still names its
+        // key: V1 as the AccessKeyId parameter, V3 as the Credential of its Authorization.
+        Err(_) => loose_key_id(incoming)
+            .map(|id| printable(&id))
+            .unwrap_or_default(),
+    };
     tracing::info!(
         request_id,
         access_key_id = %claimed,
@@ -196,6 +201,20 @@ fn log_denial(request_id: &str, action: &str, incoming: &IncomingRequest<'_>, er
         code = %error.code(),
         "api request denied"
     );
+}
+
+/// The access key id a request names, read without checking the rest of its claim.
+fn loose_key_id(incoming: &IncomingRequest<'_>) -> Option<String> {
+    if signature::is_v3(incoming.headers) {
+        let authorization = incoming.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (_, rest) = authorization.split_once("Credential=")?;
+        return rest.split(',').next().map(|id| id.trim().to_string());
+    }
+    signature::parameters(incoming)
+        .ok()?
+        .into_iter()
+        .find(|(name, _)| name == "AccessKeyId")
+        .map(|(_, id)| id)
 }
 
 /// A client-supplied identifier made safe for a log line: printable and at most 64 chars.

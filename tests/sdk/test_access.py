@@ -27,7 +27,9 @@ from .conftest import (
     TeaCaller,
     make_record,
     now_utc,
+    raw_request,
     utc,
+    v1_query,
 )
 
 DOMAIN_B = "b.example1.com"
@@ -321,8 +323,13 @@ def test_each_denied_request_is_logged_once_without_secrets(server: Server, ram:
     with pytest.raises(ClientException):
         server.tea_client(wrong).describe_live_streams_notify_records(request)
 
+    # A claim that does not parse still names its key in the log.
+    bad_method = v1_query(key, params(DOMAIN_B)).replace("SignatureMethod=HMAC-SHA1", "SignatureMethod=HMAC-MD5")
+    assert raw_request(server, bad_method).status == 400
+
     log = server.log_text()
     denied = [line for line in log.splitlines() if "api request denied" in line and key.access_key_id in line]
+    assert len([line for line in denied if "InvalidSignatureMethod" in line]) == 1, "\n".join(denied)
     assert len([line for line in denied if "Forbidden.RAM" in line]) == 3, "\n".join(denied)
     assert len([line for line in denied if "SignatureDoesNotMatch" in line]) == 1, "\n".join(denied)
     assert all(re.search(r"DescribeLiveStreamsNotifyRecords", line) for line in denied)
