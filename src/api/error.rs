@@ -127,7 +127,19 @@ impl ApiError {
     /// A short hint for the `Recommend` field.
     pub fn recommend(&self) -> &'static str {
         match self {
-            Self::Signature(_) => "Check the AccessKeySecret and that nothing rewrote the request.",
+            Self::Signature(SignatureError::SignatureDoesNotMatch { .. }) => {
+                "Check the AccessKeySecret and that nothing rewrote the request."
+            }
+            Self::Signature(SignatureError::InvalidSignatureMethod) => {
+                "Sign with HMAC-SHA1 (V1) or ACS3-HMAC-SHA256 / ACS3-HMAC-SM3 (V3)."
+            }
+            Self::Signature(SignatureError::InvalidSignatureVersion) => {
+                "Use SignatureVersion 1.0, or sign with V3."
+            }
+            Self::Signature(SignatureError::InvalidTimestampFormat) => {
+                "Use the yyyy-MM-ddTHH:mm:ssZ format in UTC."
+            }
+            Self::Signature(_) => "Check the signature parameters and headers the SDK sends.",
             Self::TimestampExpired => "Synchronise the client clock; times are UTC.",
             Self::InvalidStartTimeMalformed | Self::InvalidEndTimeMalformed => {
                 "Use the yyyy-MM-ddTHH:mm:ssZ format in UTC."
