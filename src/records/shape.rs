@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::domain::{format_utc_seconds, parse_utc_seconds, DomainName};
+use crate::ingest::hook::MAX_NAME_LEN;
 use crate::storage::{NewNotifyRecord, NotifyRecord};
 
 /// One record in the API's shape: the seed's eleven fields, then livenotify's extensions
@@ -85,6 +86,10 @@ pub enum RecordShapeError {
     BadResult(String),
     #[error("NotifyTime {0:?} is not yyyy-MM-ddTHH:mm:ssZ")]
     BadTime(String),
+    #[error("{0} holds a NUL character, which no store keeps")]
+    NulCharacter(&'static str),
+    #[error("{field} is longer than {max} bytes")]
+    TooLong { field: &'static str, max: usize },
 }
 
 /// Turns one JSON record into a row, resolving its domain among `domains` (name to id).
@@ -99,6 +104,7 @@ pub fn parse_record(
     let domain_id = *domains
         .get(domain.as_str())
         .ok_or_else(|| RecordShapeError::UnknownDomain(domain.to_string()))?;
+    check_text(&input)?;
     Ok(NewNotifyRecord {
         domain_id,
         notify_type: input
@@ -123,6 +129,39 @@ pub fn parse_record(
         http_status: input.http_status,
         latency_ms: input.latency_ms,
     })
+}
+
+/// Refuses what hooks and the API refuse too: names longer than they accept, and NUL
+/// characters anywhere (PostgreSQL text cannot hold one).
+fn check_text(input: &RecordInput) -> Result<(), RecordShapeError> {
+    for (field, name) in [
+        ("AppName", &input.app_name),
+        ("StreamName", &input.stream_name),
+    ] {
+        if name.len() > MAX_NAME_LEN {
+            return Err(RecordShapeError::TooLong {
+                field,
+                max: MAX_NAME_LEN,
+            });
+        }
+    }
+    let texts = [
+        ("AppName", Some(&input.app_name)),
+        ("StreamName", Some(&input.stream_name)),
+        ("Description", Some(&input.description)),
+        ("NotifyUrl", Some(&input.notify_url)),
+        ("NotifyContent", Some(&input.notify_content)),
+        ("NotifyResponse", Some(&input.notify_response)),
+        ("NotifyHeader", Some(&input.notify_header)),
+        ("EventId", input.event_id.as_ref()),
+    ];
+    match texts
+        .into_iter()
+        .find(|(_, text)| text.is_some_and(|t| t.contains('\0')))
+    {
+        Some((field, _)) => Err(RecordShapeError::NulCharacter(field)),
+        None => Ok(()),
+    }
 }
 
 /// The records a JSON value holds: itself when it is a record, the page when it is a whole

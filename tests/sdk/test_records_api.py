@@ -814,13 +814,17 @@ def test_an_import_with_a_bad_line_imports_nothing(server: Server, domain: str, 
         json.dumps(make_record(base, DomainName="not-added.example.com")),
         json.dumps(make_record(base, NotifyTime="yesterday")),
         "{not json",
+        json.dumps(make_record(base, StreamName="a\u0000b")),
+        json.dumps(make_record(base, AppName="a" * 513)),
     ]
     path.write_text("\n".join(lines) + "\n")
 
     done = server.run("records", "import", str(path), check=False)
 
     assert done.returncode != 0
-    for number in (2, 3, 4):
+    for number in (2, 3, 4, 5, 6):
         assert f"line {number}" in done.stderr, done.stderr
+    assert "line 5: StreamName holds a NUL character" in done.stderr, done.stderr
+    assert "line 6: AppName is longer than 512 bytes" in done.stderr, done.stderr
     assert "line 1:" not in done.stderr
     assert acs_records(server) == []
