@@ -129,7 +129,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::server::run(ServeConfig::resolve(file, overrides)?).await
         }
         Command::Admin(command) => match location(cli.data_dir, cli.database) {
-            StoreLocation::Sqlite(dir) => admin::run(command, &SqliteStore::open(&dir)?).await,
+            StoreLocation::Sqlite(dir) => {
+                warn_if_new(&dir);
+                admin::run(command, &SqliteStore::open(&dir)?).await
+            }
             StoreLocation::Postgres(url) => {
                 let store = PostgresStore::open(url.expose(), &url.redacted()).await?;
                 admin::run(command, &store).await
@@ -157,6 +160,18 @@ fn location(data_dir: Option<PathBuf>, database: Option<DatabaseUrl>) -> StoreLo
     StoreLocation::new(database, dir)
 }
 
+/// Says so when a command is about to create a store instead of opening one: most likely
+/// `--data` was forgotten (only `serve` reads the config file's `data_dir`).
+fn warn_if_new(dir: &std::path::Path) {
+    if !SqliteStore::exists_in(dir) {
+        eprintln!(
+            "warning: {} holds no livenotify store; creating an empty one \
+             (pass --data or LIVENOTIFY_DATA_DIR to use an existing store)",
+            dir.display()
+        );
+    }
+}
+
 /// The store for `records import` and `export`; a SQLite writer gets a page cache of
 /// `writer_cache_mib` for bulk loads.
 async fn open_store(
@@ -165,6 +180,7 @@ async fn open_store(
 ) -> anyhow::Result<std::sync::Arc<dyn crate::storage::Store>> {
     match location {
         StoreLocation::Sqlite(dir) => {
+            warn_if_new(dir);
             let store = SqliteStore::open(dir)?;
             if let Some(mib) = writer_cache_mib {
                 store.set_writer_cache(mib)?;

@@ -69,6 +69,11 @@ impl SqliteStore {
         })
     }
 
+    /// Whether `data_dir` already holds a store.
+    pub fn exists_in(data_dir: &Path) -> bool {
+        data_dir.join(DATABASE_FILE).is_file()
+    }
+
     /// Gives the writer a page cache of `mebibytes`, for bulk loads such as `records import`:
     /// with SQLite's small default cache, a large transaction spills and re-reads index pages.
     pub fn set_writer_cache(&self, mebibytes: u32) -> StorageResult<()> {
