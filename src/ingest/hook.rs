@@ -127,6 +127,8 @@ pub fn ingest_domain(query: &HookQuery, reported: Option<&str>) -> Result<Domain
         .filter(|d| !d.is_empty())
         .or(reported.filter(|d| !d.is_empty()))
         .ok_or(HookError::NoDomain)?;
+    // A fully qualified name (`push.example.com.`, as in some tcUrls) names the same domain.
+    let chosen = chosen.strip_suffix('.').unwrap_or(chosen);
     DomainName::parse(chosen).map_err(|source| HookError::BadDomain {
         value: chosen.to_string(),
         source,
@@ -175,6 +177,21 @@ mod tests {
 
         assert!(matches!(outcome, Err(HookError::NoDomain)));
         assert!(HookError::NoDomain.to_string().contains("?domain="));
+    }
+
+    #[test]
+    fn a_fully_qualified_domain_loses_its_final_dot() {
+        let query = HookQuery {
+            domain: Some("push.example.com.".into()),
+            ..HookQuery::default()
+        };
+        let domain = ingest_domain(&query, None).expect("valid");
+        assert_eq!(domain.as_str(), "push.example.com");
+        let query = HookQuery {
+            domain: Some("push.example.com..".into()),
+            ..HookQuery::default()
+        };
+        assert!(ingest_domain(&query, None).is_err());
     }
 
     #[test]
