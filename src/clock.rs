@@ -44,3 +44,36 @@ impl Clock {
         self.set(self.now() + by);
     }
 }
+
+/// `at` plus `wait`; the latest instant the calendar holds (the end of year 9999) when the
+/// sum would be past it, so no configured wait can make time arithmetic panic.
+pub fn saturating_after(at: OffsetDateTime, wait: std::time::Duration) -> OffsetDateTime {
+    time::Duration::try_from(wait)
+        .ok()
+        .and_then(|wait| at.checked_add(wait))
+        .unwrap_or_else(|| time::PrimitiveDateTime::MAX.assume_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn saturating_after_adds_a_wait_that_fits() {
+        let at = datetime!(2024-05-01 12:00 UTC);
+        let later = saturating_after(at, Duration::from_millis(1_500));
+        assert_eq!(later, datetime!(2024-05-01 12:00:01.5 UTC));
+    }
+
+    #[test]
+    fn saturating_after_stops_at_the_end_of_the_calendar() {
+        let at = datetime!(2024-05-01 12:00 UTC);
+        let end = time::PrimitiveDateTime::MAX.assume_utc();
+        assert_eq!(saturating_after(at, Duration::from_millis(u64::MAX)), end);
+        assert_eq!(saturating_after(at, Duration::MAX), end);
+    }
+}

@@ -2,6 +2,8 @@
 //! API, the ingest hooks, the operator endpoints (`/metrics`, `/healthz`, `/readyz`), the web
 //! console and the delivery worker until a shutdown signal.
 
+mod connections;
+
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
@@ -18,6 +20,8 @@ use crate::ingest::Ingest;
 use crate::ops::{Metrics, OpsState};
 use crate::storage::Store;
 
+pub use connections::ConnectionLimits;
+
 /// The file, in the data directory, holding the credentials created on first start.
 pub const ADMIN_CREDENTIALS_FILE: &str = "admin-credentials.json";
 
@@ -30,8 +34,8 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 /// Serves the API and the ingest hooks on `listener`, and runs the delivery worker, until
-/// `shutdown` completes; then stops taking requests and lets in-flight deliveries finish
-/// within the configured bound.
+/// `shutdown` completes; then stops taking requests, lets requests in progress finish, and
+/// lets in-flight deliveries finish within the configured bound.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     config: ServeConfig,
@@ -85,13 +89,12 @@ pub async fn serve(
         "livenotify listening"
     );
 
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutdown signal received");
-            let _ = shutdown_tx.send(true);
-        })
-        .await?;
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutdown signal received");
+        let _ = shutdown_tx.send(true);
+    };
+    connections::serve_connections(listener, app, &config.connections, shutdown).await;
     let _ = retention.await;
     let _ = worker.await;
     tracing::info!("livenotify stopped");

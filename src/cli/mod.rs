@@ -58,7 +58,7 @@ enum LogFormat {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the API, the ingest hooks and the delivery worker.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage accounts, access keys and ingest domains, directly on the store.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -79,6 +79,13 @@ struct ServeArgs {
     /// Days notify records are kept.
     #[arg(long, env = "LIVENOTIFY_RETENTION_DAYS", value_name = "DAYS")]
     retention_days: Option<u32>,
+    /// Time a client has to send a request head (also how long an idle keep-alive connection
+    /// stays open), in milliseconds [default: 10000].
+    #[arg(long, env = "LIVENOTIFY_HEADER_READ_TIMEOUT_MS", value_name = "MS")]
+    header_read_timeout_ms: Option<u64>,
+    /// Connections held open at once; more wait in the listen backlog [default: 4096].
+    #[arg(long, env = "LIVENOTIFY_MAX_CONNECTIONS", value_name = "N")]
+    max_connections: Option<u32>,
     #[command(flatten)]
     hooks: crate::ingest::HookOverrides,
     #[command(flatten)]
@@ -113,6 +120,7 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
+            let args = *args;
             let file = match &args.config {
                 Some(path) => FileConfig::load(path)?,
                 None => FileConfig::default(),
@@ -122,6 +130,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 database_url: cli.database,
                 listen: args.listen,
                 retention_days: args.retention_days,
+                header_read_timeout_ms: args.header_read_timeout_ms,
+                max_connections: args.max_connections,
                 hooks: args.hooks,
                 delivery: args.delivery,
                 limits: args.limits,

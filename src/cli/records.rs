@@ -3,12 +3,13 @@
 
 use std::{io::BufWriter, path::PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::follow::Follower;
+use crate::api::actions::QUERY_WINDOW;
 use crate::client::ApiClient;
 use crate::domain::{format_utc_seconds, parse_utc_seconds, DomainName};
 use crate::ops::progress::{CountingWriter, Progress, Unit};
@@ -18,6 +19,12 @@ use crate::storage::{IdentityStore, RecordFilter, Store, StoreLocation};
 /// The writer's page cache during an import: enough to keep the indexes of a few million
 /// records in memory, so the load does not spill and re-read pages.
 const IMPORT_CACHE_MIB: u32 = 512;
+
+/// How far inside the API's query window a `--since` start is kept. The server checks
+/// StartTime against its own clock when the request arrives, later than ours by the
+/// request's travel time and any skew between the machines; the margin also covers the
+/// fraction of a second lost when the start is printed to the second.
+const WINDOW_MARGIN: time::Duration = time::Duration::minutes(1);
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -64,7 +71,8 @@ struct QueryArgs {
     /// success or failed.
     #[arg(long)]
     status: Option<String>,
-    /// How far back to look, such as 90s, 30m, 1h, 2d (default 1h); ignored with --start.
+    /// How far back to look, such as 90s, 30m, 1h, 2d (default 1h), at most 7d; ignored
+    /// with --start. A start older than the API accepts is moved to a minute inside its 7 days.
     #[arg(long, value_name = "AGE")]
     since: Option<String>,
     /// Start of the range, yyyy-MM-ddTHH:mm:ssZ.
@@ -218,27 +226,57 @@ fn time_range(args: &QueryArgs, now: OffsetDateTime) -> anyhow::Result<(String, 
     let start = match (&args.start, &args.since) {
         (Some(text), _) => parse_utc_seconds(text)
             .with_context(|| format!("--start {text:?} is not yyyy-MM-ddTHH:mm:ssZ"))?,
-        (None, Some(age)) => end - parse_age(age)?,
-        (None, None) => end - time::Duration::hours(1),
+        (None, since) => {
+            let age = match since {
+                Some(age) => parse_age(age)?,
+                None => time::Duration::hours(1),
+            };
+            since_start(end, age, now)?
+        }
     };
     Ok((format_utc_seconds(start), format_utc_seconds(end)))
 }
 
-/// Parses an age such as `90s`, `30m`, `1h` or `2d`.
+/// `end - age`; when that is older than the API accepts, the earliest start it still
+/// accepts (kept [`WINDOW_MARGIN`] inside its window), so that `--since 7d` asks for all of
+/// it. A range that would then be empty is left for the server to refuse.
+fn since_start(
+    end: OffsetDateTime,
+    age: time::Duration,
+    now: OffsetDateTime,
+) -> anyhow::Result<OffsetDateTime> {
+    let start = end
+        .checked_sub(age)
+        .ok_or_else(|| anyhow!("--since reaches before the earliest date there is"))?;
+    let earliest = now - QUERY_WINDOW + WINDOW_MARGIN;
+    Ok(if start < earliest && earliest < end {
+        earliest
+    } else {
+        start
+    })
+}
+
+/// Parses an age such as `90s`, `30m`, `1h` or `2d`, from one second to the API's window.
 fn parse_age(text: &str) -> anyhow::Result<time::Duration> {
-    let split = text.len().saturating_sub(1);
-    let (number, unit) = text.split_at(split);
-    let n: i64 = number
-        .parse()
-        .with_context(|| format!("--since {text:?} is not an age such as 1h"))?;
-    let seconds = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+    let usage = || format!("--since {text:?} is not an age such as 90s, 30m, 1h or 2d");
+    let Some((unit_at, unit)) = text.char_indices().last() else {
+        bail!(usage());
+    };
+    let unit_seconds: i64 = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
         _ => bail!("--since {text:?}: the unit must be s, m, h or d"),
     };
-    Ok(time::Duration::seconds(seconds))
+    let number: i64 = text[..unit_at].parse().with_context(usage)?;
+    let age = number
+        .checked_mul(unit_seconds)
+        .map(time::Duration::seconds)
+        .filter(|age| age.is_positive() && *age <= QUERY_WINDOW);
+    age.ok_or_else(|| {
+        anyhow!("--since {text:?}: the age must be from 1s to 7d, as far back as the API looks")
+    })
 }
 
 /// Prints records as a table (collected, to size the columns) or as JSON lines (at once).
@@ -312,14 +350,88 @@ impl Printer {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_age;
+    use clap::Parser;
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Query {
+        #[command(flatten)]
+        args: QueryArgs,
+    }
+
+    /// The StartTime and EndTime `records` sends for these flags at `now`.
+    fn range(flags: &[&str], now: OffsetDateTime) -> anyhow::Result<(String, String)> {
+        let query = Query::try_parse_from(std::iter::once("records").chain(flags.iter().copied()))
+            .expect("flags parse");
+        time_range(&query.args, now)
+    }
 
     #[test]
     fn ages_take_seconds_minutes_hours_and_days() {
         assert_eq!(parse_age("90s").ok(), Some(time::Duration::seconds(90)));
+        assert_eq!(parse_age("30m").ok(), Some(time::Duration::minutes(30)));
+        assert_eq!(parse_age("1h").ok(), Some(time::Duration::hours(1)));
         assert_eq!(parse_age("2d").ok(), Some(time::Duration::days(2)));
-        assert!(parse_age("1w").is_err());
-        assert!(parse_age("h").is_err());
-        assert!(parse_age("").is_err());
+        assert_eq!(parse_age("7d").ok(), Some(QUERY_WINDOW));
+        assert_eq!(parse_age("604800s").ok(), Some(QUERY_WINDOW));
+    }
+
+    #[test]
+    fn malformed_ages_are_errors() {
+        for text in ["", "h", "1w", "1.5h", "1 h", "x1h", "5µ", "µ", "1hµ", "٣h"] {
+            assert!(parse_age(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ages_outside_one_second_to_seven_days_are_errors() {
+        let too_far = [
+            "0s",
+            "-5h",
+            "8d",
+            "604801s",
+            "99999999999999h",
+            "9223372036854775807d",
+            "99999999999999999999999s",
+        ];
+        for text in too_far {
+            let error = parse_age(text).expect_err(text).to_string();
+            assert!(error.contains("--since"), "{text:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn since_counts_back_from_the_end() {
+        let now = datetime!(2024-05-08 12:00:00.75 UTC);
+        let (start, end) = range(&["--since", "90m"], now).expect("valid");
+        assert_eq!(start, "2024-05-08T10:30:00Z");
+        assert_eq!(end, "2024-05-08T12:00:00Z");
+
+        let (start, _) = range(&[], now).expect("valid");
+        assert_eq!(start, "2024-05-08T11:00:00Z");
+    }
+
+    #[test]
+    fn since_seven_days_starts_inside_the_api_window() {
+        let now = datetime!(2024-05-08 12:00:00.75 UTC);
+        let (start, _) = range(&["--since", "7d"], now).expect("valid");
+
+        // The server refuses a StartTime before its own now minus the window; its now is
+        // later than ours, and it reads the start to the second.
+        let start = parse_utc_seconds(&start).expect("a UTC instant");
+        assert!(start > now - QUERY_WINDOW, "{start}");
+        assert!(start <= now - QUERY_WINDOW + WINDOW_MARGIN, "{start}");
+    }
+
+    #[test]
+    fn since_with_an_end_in_the_past_is_clamped_to_the_window_too() {
+        let now = datetime!(2024-05-08 12:00:00 UTC);
+        let flags = ["--since", "7d", "--end", "2024-05-05T00:00:00Z"];
+        let (start, end) = range(&flags, now).expect("valid");
+
+        assert_eq!(start, "2024-05-01T12:01:00Z");
+        assert_eq!(end, "2024-05-05T00:00:00Z");
     }
 }

@@ -9,7 +9,7 @@ use super::callback::{self, Callback};
 use super::retry::{parse_retry_after, RetryPolicy};
 use super::sender::{Exchange, Sender};
 use crate::api::error_chain;
-use crate::clock::Clock;
+use crate::clock::{saturating_after, Clock};
 use crate::domain::NotifyResult;
 use crate::ops::Metrics;
 use crate::storage::queue::{AttemptReport, ClaimedDelivery, NextStep, StreamEvent};
@@ -147,7 +147,7 @@ impl Attempts {
             .retry
             .next_delay(number, retry_after, rand::random::<f64>())
         {
-            Some(delay) => NextStep::RetryAt(now + delay),
+            Some(delay) => NextStep::RetryAt(saturating_after(now, delay)),
             None => NextStep::Finish,
         }
     }

@@ -8,6 +8,10 @@ use serde::Deserialize;
 use super::retry::RetryPolicy;
 use crate::config::ConfigError;
 
+/// The longest time any delivery setting may name: one day. Longer waits are mistakes, and
+/// unbounded ones overflow the arithmetic on instants.
+pub const MAX_DELIVERY_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The `[delivery]` table of the config file; every key is optional.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -161,6 +165,17 @@ impl DeliveryConfig {
                 reason: reason.to_string(),
             })
         };
+        let waits = [
+            ("delivery.timeout_ms", self.timeout),
+            ("delivery.retry_delay_ms", self.retry.delay),
+            ("delivery.retry_max_delay_ms", self.retry.max_delay),
+            ("delivery.lease_ms", self.lease),
+            ("delivery.poll_interval_ms", self.poll_interval),
+            ("delivery.drain_timeout_ms", self.drain_timeout),
+        ];
+        if let Some(&(key, _)) = waits.iter().find(|(_, wait)| *wait > MAX_DELIVERY_WAIT) {
+            return invalid(key, "must be at most 86400000 (one day)");
+        }
         if self.timeout.is_zero() {
             return invalid("delivery.timeout_ms", "must be at least 1");
         }
@@ -210,6 +225,73 @@ mod tests {
         assert_eq!(config.retry.delay, Duration::from_millis(200));
         assert_eq!(config.timeout, Duration::from_secs(5));
         assert!(!config.allow_private_targets);
+    }
+
+    /// A setting's key, and how to set it in the flags or in the file.
+    type SetFlag = (&'static str, fn(&mut DeliveryOverrides, u64));
+    type SetFileKey = (&'static str, fn(&mut DeliveryFileConfig, u64));
+
+    fn refused_key(file: DeliveryFileConfig, flags: DeliveryOverrides) -> Option<&'static str> {
+        match DeliveryConfig::resolve(file, flags) {
+            Err(ConfigError::Invalid { key, .. }) => Some(key),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn waits_longer_than_a_day_are_refused_naming_the_setting() {
+        let day_ms = 86_400_000;
+        let flag_cases: [SetFlag; 4] = [
+            ("delivery.lease_ms", |f, ms| f.delivery_lease_ms = Some(ms)),
+            ("delivery.retry_delay_ms", |f, ms| {
+                f.retry_delay_ms = Some(ms)
+            }),
+            ("delivery.retry_max_delay_ms", |f, ms| {
+                f.retry_max_delay_ms = Some(ms)
+            }),
+            ("delivery.timeout_ms", |f, ms| {
+                f.delivery_timeout_ms = Some(ms)
+            }),
+        ];
+        for (key, set) in flag_cases {
+            for ms in [day_ms + 1, u64::MAX] {
+                let mut flags = DeliveryOverrides::default();
+                set(&mut flags, ms);
+                let refused = refused_key(DeliveryFileConfig::default(), flags);
+                assert_eq!(refused, Some(key), "{key} = {ms}");
+            }
+        }
+
+        let file_cases: [SetFileKey; 2] = [
+            ("delivery.poll_interval_ms", |f, ms| {
+                f.poll_interval_ms = Some(ms)
+            }),
+            ("delivery.drain_timeout_ms", |f, ms| {
+                f.drain_timeout_ms = Some(ms)
+            }),
+        ];
+        for (key, set) in file_cases {
+            let mut file = DeliveryFileConfig::default();
+            set(&mut file, u64::MAX);
+            let refused = refused_key(file, DeliveryOverrides::default());
+            assert_eq!(refused, Some(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn waits_of_exactly_a_day_are_accepted() {
+        let day_ms = 86_400_000;
+        let flags = DeliveryOverrides {
+            delivery_lease_ms: Some(day_ms),
+            retry_delay_ms: Some(day_ms),
+            retry_max_delay_ms: Some(day_ms),
+            delivery_timeout_ms: Some(day_ms - 2_000),
+            ..DeliveryOverrides::default()
+        };
+        let config = DeliveryConfig::resolve(DeliveryFileConfig::default(), flags).expect("valid");
+
+        assert_eq!(config.lease, MAX_DELIVERY_WAIT);
+        assert_eq!(config.retry.max_delay, MAX_DELIVERY_WAIT);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::{
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, Semaphore};
 
+use crate::clock::saturating_after;
 use crate::storage::queue::{ClaimedDelivery, HandoffLease, LeaseToken};
 
 /// Streams noted as waiting behind an earlier delivery, at most. Past it, such a stream's
@@ -67,7 +68,7 @@ impl Handoff {
         }
         Some(HandoffLease {
             owner: self.owner.clone(),
-            until: now + self.lease,
+            until: saturating_after(now, self.lease),
             token: LeaseToken(uuid::Uuid::new_v4().simple().to_string()),
         })
     }

@@ -16,7 +16,7 @@ use super::attempt::Attempts;
 use super::config::DeliveryConfig;
 use super::handoff::{Handed, Handoff, StreamKey};
 use crate::api::error_chain;
-use crate::clock::Clock;
+use crate::clock::{saturating_after, Clock};
 use crate::storage::queue::{Claim, ClaimedDelivery, LeaseToken};
 use crate::storage::Store;
 
@@ -271,7 +271,7 @@ impl Worker {
         let now = self.clock.now();
         let claim = Claim {
             now,
-            lease_until: now + self.config.lease,
+            lease_until: saturating_after(now, self.config.lease),
             owner: self.node.clone(),
             limit,
             skip_domains: self.in_flight.saturated(self.config.per_domain_concurrency),

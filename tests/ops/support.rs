@@ -34,6 +34,11 @@ pub struct Service {
 impl Service {
     /// Starts the server; failed callbacks are retried after `retry_delay_ms`.
     pub async fn start(retry_delay_ms: u64) -> Self {
+        Self::start_with(retry_delay_ms, |_| {}).await
+    }
+
+    /// Starts the server with the settings `adjust` makes to the test's overrides.
+    pub async fn start_with(retry_delay_ms: u64, adjust: impl FnOnce(&mut Overrides)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(dir.path()).expect("store");
         let account = store.create_account().await.expect("account");
@@ -51,7 +56,7 @@ impl Service {
             },
             ..FileConfig::default()
         };
-        let overrides = Overrides {
+        let mut overrides = Overrides {
             data_dir: Some(dir.path().to_path_buf()),
             listen: Some("127.0.0.1:0".into()),
             hooks: HookOverrides {
@@ -66,6 +71,7 @@ impl Service {
             },
             ..Overrides::default()
         };
+        adjust(&mut overrides);
         let config = ServeConfig::resolve(file, overrides).expect("valid config");
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(livenotify::server::serve(listener, config, async move {

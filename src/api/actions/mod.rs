@@ -4,6 +4,8 @@ mod notify_domains;
 mod notify_records;
 mod notify_url_config;
 
+pub use notify_records::QUERY_WINDOW;
+
 use serde_json::{Map, Value};
 
 use super::{error::ApiError, params::Params, ApiState};

@@ -11,8 +11,8 @@ use crate::domain::{parse_utc_seconds, NotifyResult};
 use crate::records::shape::record_json;
 use crate::storage::RecordQuery;
 
-/// How far back StartTime may reach.
-const QUERY_WINDOW: Duration = Duration::days(7);
+/// How far back StartTime may reach, from the server's clock when the request arrives.
+pub const QUERY_WINDOW: Duration = Duration::days(7);
 const DEFAULT_PAGE_SIZE: u32 = 20;
 const MAX_PAGE_SIZE: u32 = 500;
 /// App and stream names longer than this cannot exist, so a longer filter is a client error.

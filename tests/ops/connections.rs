@@ -1,0 +1,83 @@
+//! The listener closes connections that do not send a complete request head in time
+//! (slowloris), and still serves clients that do.
+
+use std::time::Duration;
+
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+use crate::support::Service;
+
+/// A safety net for a hang, far beyond the configured header timeout; not a limit on speed.
+const SAFETY_NET: Duration = Duration::from_secs(30);
+
+/// The header timeout the service under test is started with.
+const HEADER_READ_TIMEOUT_MS: u64 = 300;
+
+async fn service() -> Service {
+    Service::start_with(100, |overrides| {
+        overrides.header_read_timeout_ms = Some(HEADER_READ_TIMEOUT_MS);
+    })
+    .await
+}
+
+/// Reads until the server closes the connection; the bytes it sent before closing.
+async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut received = Vec::new();
+    let outcome = tokio::time::timeout(SAFETY_NET, stream.read_to_end(&mut received)).await;
+    match outcome {
+        Ok(_) => received,
+        Err(_) => panic!("the server kept the connection open for {SAFETY_NET:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_a_partial_request_head_is_closed() {
+    let service = service().await;
+
+    let mut stream = TcpStream::connect(service.addr).await.expect("connect");
+    stream
+        .write_all(b"POST /hooks/events HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("send a partial head");
+    let answer = read_until_closed(&mut stream).await;
+
+    // hyper may answer 408 before closing; it must never answer as if a request arrived.
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+    assert_eq!(service.get("/healthz").await, Some((200, "ok\n".into())));
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed() {
+    let service = service().await;
+
+    let mut stream = TcpStream::connect(service.addr).await.expect("connect");
+    let answer = read_until_closed(&mut stream).await;
+
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn a_complete_request_head_is_answered_under_the_header_timeout() {
+    let service = service().await;
+
+    let mut stream = TcpStream::connect(service.addr).await.expect("connect");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("send a request");
+    let answer = read_until_closed(&mut stream).await;
+
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("ok\n"), "{answer}");
+    service.stop().await;
+}
