@@ -7,6 +7,9 @@ use time::OffsetDateTime;
 use crate::api::API_VERSION;
 use crate::auth::signature::{percent_encode, V3Signer};
 
+/// How often [`ApiClient::call_patiently`] sends a throttled call again before giving up.
+pub const MAX_THROTTLED_RETRIES: u32 = 30;
+
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -24,6 +27,8 @@ pub enum ClientError {
         code: String,
         message: String,
         request_id: String,
+        /// `x-acs-retry-after` of a throttled call: milliseconds to wait.
+        retry_after_ms: Option<u64>,
     },
     #[error("the answer is not JSON (HTTP {status})")]
     Decode { status: u16 },
@@ -106,6 +111,11 @@ impl ApiClient {
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
+        let retry_after_ms = response
+            .headers()
+            .get("x-acs-retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse().ok());
         let bytes = response.bytes().await.map_err(transport)?;
         let body: Value =
             serde_json::from_slice(&bytes).map_err(|_| ClientError::Decode { status })?;
@@ -121,8 +131,33 @@ impl ApiClient {
                 code: field("Code"),
                 message: field("Message"),
                 request_id: field("RequestId"),
+                retry_after_ms,
             });
         }
         Ok(body)
+    }
+
+    /// As [`Self::call`], waiting out throttling: a call answered with `x-acs-retry-after` is
+    /// sent again after that wait (at most [`MAX_THROTTLED_RETRIES`] times, each wait capped
+    /// at 10 s), so a long listing is slowed down by the rate limit instead of cut short.
+    pub async fn call_patiently(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<Value, ClientError> {
+        let mut retries = 0;
+        loop {
+            match self.call(action, params).await {
+                Err(ClientError::Api {
+                    retry_after_ms: Some(wait),
+                    ..
+                }) if retries < MAX_THROTTLED_RETRIES => {
+                    retries += 1;
+                    let wait = std::time::Duration::from_millis(wait.clamp(1, 10_000));
+                    tokio::time::sleep(wait).await;
+                }
+                outcome => return outcome,
+            }
+        }
     }
 }

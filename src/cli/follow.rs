@@ -110,7 +110,7 @@ impl Follower {
             query.push(("PageNumber".into(), page.to_string()));
             let body = self
                 .client
-                .call("DescribeLiveStreamsNotifyRecords", &query)
+                .call_patiently("DescribeLiveStreamsNotifyRecords", &query)
                 .await
                 .context("cannot list records")?;
             let list = body["NotifyRecordsInfo"]["LiveStreamNotifyRecordsInfo"]

@@ -155,9 +155,9 @@ async fn run_export(
             export::export(store, &filter, &mut out).await
         }
     };
+    // The progress line's last report ("export: done, N records") is the summary.
     progress.finish();
-    let count = count?;
-    eprintln!("exported {count} records");
+    count?;
     Ok(())
 }
 
@@ -186,7 +186,7 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
         let mut params = base.clone();
         params.push(("PageNumber".to_string(), page.to_string()));
         let body = client
-            .call("DescribeLiveStreamsNotifyRecords", &params)
+            .call_patiently("DescribeLiveStreamsNotifyRecords", &params)
             .await?;
         let records = body["NotifyRecordsInfo"]["LiveStreamNotifyRecordsInfo"]
             .as_array()

@@ -351,6 +351,7 @@ async fn a_broken_store_answers_internal_error_without_details() {
         code,
         message,
         request_id,
+        ..
     }) = result
     else {
         panic!("expected an error")

@@ -698,6 +698,16 @@ def test_cli_lists_the_same_records_as_the_sdk(server: Server, domain: str, mixe
     assert cli_records(server, server.admin, "--stream", "cam2", "--app", "app") == sdk_records(StreamName="cam2", AppName="app")
 
 
+def test_cli_waits_out_throttling_instead_of_losing_pages(start_server, base: dt.datetime) -> None:
+    # One call a second: the three pages of 1,200 records need two waits of about a second.
+    server = start_server("--rate-limit", "DescribeLiveStreamsNotifyRecords=1")
+    server.add_domain(DEFAULT_DOMAIN)
+    server.import_records(make_record(base + dt.timedelta(milliseconds=i), StreamName=f"s{i}") for i in range(1200))
+    listed = cli_records(server, server.admin)
+    assert len(listed) == 1200
+    assert len({r["StreamName"] for r in listed}) == 1200
+
+
 def test_cli_reports_api_errors(server: Server, domain: str) -> None:
     wrong = Credentials(server.admin.account_id, server.admin.access_key_id, "wrong")
     done = server.run(
