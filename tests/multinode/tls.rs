@@ -30,15 +30,8 @@ async fn open(url: &str) -> Result<PostgresStore, OpenError> {
     PostgresStore::open(url, "the test database").await
 }
 
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+fn chain(error: &OpenError) -> String {
+    livenotify::api::error_chain(error)
 }
 
 #[tokio::test]
