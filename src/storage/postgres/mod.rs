@@ -115,7 +115,12 @@ impl PostgresStore {
                 source,
             })?;
         let encrypted = encrypted(&client).await.map_err(unreachable)?;
-        tracing::info!(url = %shown, tls = encrypted, sslmode = tls.mode.as_str(), "connected to PostgreSQL");
+        tracing::info!(
+            url = %shown,
+            tls = encrypted,
+            sslmode = tls.mode.as_str(),
+            "connected to PostgreSQL"
+        );
         drop(client);
         store
             .partitions
