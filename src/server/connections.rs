@@ -1,6 +1,7 @@
 //! The HTTP listener: accepts connections and serves each with hyper's HTTP/1. A connection
-//! whose request head does not arrive within the configured time is closed, so clients that
-//! send a head slowly (or never) cannot pile up; at most a configured number of connections
+//! whose request head does not arrive within the configured time is closed, and a request
+//! whose body does not arrive within the same time is refused, so clients that send slowly
+//! (or never) cannot pile up; at most a configured number of connections
 //! is open at once, and past it new ones wait in the listen backlog. On shutdown the listener
 //! stops accepting, idle connections close, and busy ones finish the request they serve.
 
@@ -16,6 +17,7 @@ use tokio::{
     net::{TcpListener, TcpStream},
     sync::{watch, OwnedSemaphorePermit, Semaphore},
 };
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 /// How long the accept loop waits after an error such as running out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -24,7 +26,8 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectionLimits {
     /// Time a client has to send a complete request head, counted from the connection's
-    /// start or from the end of the previous response (so it also closes idle keep-alives).
+    /// start or from the end of the previous response (so it also closes idle keep-alives),
+    /// and, once the head is in, to send the body.
     pub header_read_timeout: Duration,
     /// Connections open at once.
     pub max_connections: u32,
@@ -38,6 +41,9 @@ pub async fn serve_connections(
     limits: &ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
+    // A body gets as long as a head: a client that sends its head and then trickles the body
+    // is answered with an error instead of holding its connection open.
+    let app = app.layer(RequestBodyTimeoutLayer::new(limits.header_read_timeout));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);

@@ -81,3 +81,29 @@ async fn a_complete_request_head_is_answered_under_the_header_timeout() {
     assert!(answer.ends_with("ok\n"), "{answer}");
     service.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_whose_body_never_arrives_is_answered_and_closed() {
+    let service = service().await;
+
+    let mut stream = TcpStream::connect(service.addr).await.expect("connect");
+    stream
+        .write_all(
+            b"POST /hooks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"action\":",
+        )
+        .await
+        .expect("send the head and part of the body");
+    let answer = read_until_closed(&mut stream).await;
+
+    // The hook is refused (never accepted from a body cut short), and the slot is freed.
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.get(9..12).unwrap_or_default();
+    assert!(
+        answer.starts_with("HTTP/1.1 4") || answer.is_empty(),
+        "{answer}"
+    );
+    assert_ne!(status, "200", "{answer}");
+    assert_eq!(service.get("/healthz").await, Some((200, "ok\n".into())));
+    service.stop().await;
+}
