@@ -5,7 +5,7 @@
 //! attempts finish within a bound and hands back what is left.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
@@ -161,13 +161,17 @@ impl Worker {
         // noted; without one, any).
         let batch = (self.config.concurrency / 4).max(1);
         let mut claim_wanted = true;
+        // Domains whose handed deliveries went back to the queue because the domain was at
+        // its cap: the next attempt of theirs to end frees a place, and calls for a claim.
+        let mut refused_domains = HashSet::new();
         while !*shutdown.borrow() {
             while let Some(finished) = tasks.try_join_next() {
-                claim_wanted |= self.wants_claim_after(finished, handoff.as_deref());
+                claim_wanted |=
+                    self.wants_claim_after(finished, handoff.as_deref(), &mut refused_domains);
             }
             if let Some(handed) = handed.as_mut() {
                 while let Ok(delivery) = handed.try_recv() {
-                    claim_wanted |= !self.start(delivery, &mut tasks).await;
+                    claim_wanted |= !self.start(delivery, &mut tasks, &mut refused_domains).await;
                 }
             }
             let free = self.permits.available_permits();
@@ -183,10 +187,11 @@ impl Worker {
                 _ = poll.tick() => claim_wanted = true,
                 _ = shutdown.changed() => {}
                 Some(finished) = tasks.join_next(), if !tasks.is_empty() => {
-                    claim_wanted |= self.wants_claim_after(finished, handoff.as_deref());
+                    claim_wanted |=
+                        self.wants_claim_after(finished, handoff.as_deref(), &mut refused_domains);
                 }
                 Some(delivery) = recv(&mut handed) => {
-                    claim_wanted |= !self.start(delivery, &mut tasks).await;
+                    claim_wanted |= !self.start(delivery, &mut tasks, &mut refused_domains).await;
                 }
             }
         }
@@ -204,24 +209,37 @@ impl Worker {
         self.drain(tasks).await;
     }
 
-    /// Whether the end of an attempt calls for a claim.
+    /// Whether the end of an attempt calls for a claim: with a handoff, when its stream had
+    /// a later delivery waiting or its domain had a handed delivery sent back to the queue;
+    /// without one, always.
     fn wants_claim_after(
         &self,
         finished: Result<Finished, tokio::task::JoinError>,
         handoff: Option<&Handoff>,
+        refused_domains: &mut HashSet<i64>,
     ) -> bool {
         match (finished, handoff) {
-            (Ok(stream), Some(handoff)) => handoff.take_behind(&stream),
+            (Ok(stream), Some(handoff)) => {
+                let behind = handoff.take_behind(&stream);
+                refused_domains.remove(&stream.0) || behind
+            }
             _ => true,
         }
     }
 
-    /// Starts `delivery` if a place is free for it and its domain is under its cap, else
-    /// hands it back to the queue. True when it started.
-    async fn start(&self, delivery: ClaimedDelivery, tasks: &mut JoinSet<Finished>) -> bool {
+    /// Starts a handed `delivery` if a place is free for it and its domain is under its cap,
+    /// else hands it back to the queue and notes its domain. True when it started.
+    async fn start(
+        &self,
+        delivery: ClaimedDelivery,
+        tasks: &mut JoinSet<Finished>,
+        refused_domains: &mut HashSet<i64>,
+    ) -> bool {
+        let domain = delivery.event.domain.id;
         match self.admit(delivery, tasks) {
             Ok(()) => true,
             Err(refused) => {
+                refused_domains.insert(domain);
                 self.hand_back(vec![refused]).await;
                 false
             }
