@@ -2,6 +2,7 @@
 //! API, the ingest hooks, the operator endpoints (`/metrics`, `/healthz`, `/readyz`), the web
 //! console and the delivery worker until a shutdown signal.
 
+mod body_deadline;
 mod connections;
 
 use std::{

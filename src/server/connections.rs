@@ -7,7 +7,10 @@
 
 use std::{future::Future, io, pin::pin, sync::Arc, time::Duration};
 
-use axum::Router;
+use axum::{http::Request, Router};
+use hyper::body::Incoming;
+
+use super::body_deadline::DeadlineBody;
 use hyper::server::conn::http1;
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
@@ -17,7 +20,6 @@ use tokio::{
     net::{TcpListener, TcpStream},
     sync::{watch, OwnedSemaphorePermit, Semaphore},
 };
-use tower_http::timeout::RequestBodyTimeoutLayer;
 
 /// How long the accept loop waits after an error such as running out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -41,9 +43,6 @@ pub async fn serve_connections(
     limits: &ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
-    // A body gets as long as a head: a client that sends its head and then trickles the body
-    // is answered with an error instead of holding its connection open.
-    let app = app.layer(RequestBodyTimeoutLayer::new(limits.header_read_timeout));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
@@ -62,7 +61,13 @@ pub async fn serve_connections(
             () = &mut shutdown => break,
         };
         if let Some(stream) = stream {
-            let connection = serve_one(http.clone(), stream, app.clone(), closing_rx.clone());
+            let connection = serve_one(
+                http.clone(),
+                stream,
+                app.clone(),
+                limits.header_read_timeout,
+                closing_rx.clone(),
+            );
             tokio::spawn(async move {
                 connection.await;
                 drop(slot);
@@ -134,8 +139,16 @@ async fn serve_one(
     http: http1::Builder,
     stream: TcpStream,
     app: Router,
+    body_limit: Duration,
     mut closing: watch::Receiver<bool>,
 ) {
+    // A body gets as long as a head, counted once: a client that sends its head and then
+    // trickles the body is answered with an error instead of holding its connection open.
+    let app = tower::ServiceBuilder::new()
+        .map_request(move |request: Request<Incoming>| {
+            request.map(|body| DeadlineBody::new(body, body_limit))
+        })
+        .service(app);
     let service = TowerToHyperService::new(app);
     let mut connection = pin!(http
         .serve_connection(TokioIo::new(stream), service)

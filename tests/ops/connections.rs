@@ -107,3 +107,39 @@ async fn a_request_whose_body_never_arrives_is_answered_and_closed() {
     assert_eq!(service.get("/healthz").await, Some((200, "ok\n".into())));
     service.stop().await;
 }
+
+#[tokio::test]
+async fn a_body_trickled_a_byte_at_a_time_is_cut_off_at_the_deadline() {
+    let service = service().await;
+
+    let mut stream = TcpStream::connect(service.addr).await.expect("connect");
+    stream
+        .write_all(
+            b"POST /hooks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 1000\r\n\r\n",
+        )
+        .await
+        .expect("send the head");
+    // One byte every 50 ms, well inside the 300 ms timeout between bytes, for longer than
+    // the safety net: only a deadline for the whole body ends it.
+    let trickle = async {
+        for _ in 0..1000 {
+            if stream.write_all(b" ").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let answered = tokio::time::timeout(SAFETY_NET, trickle).await;
+    assert!(
+        answered.is_ok(),
+        "the server kept reading the body for {SAFETY_NET:?}"
+    );
+
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(SAFETY_NET, stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(service.get("/healthz").await, Some((200, "ok\n".into())));
+    service.stop().await;
+}
