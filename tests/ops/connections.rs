@@ -23,6 +23,13 @@ async fn service() -> Service {
     .await
 }
 
+/// A connection to `service` that has sent `bytes`.
+async fn send(service: &Service, bytes: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(service.addr).await.expect("connect");
+    stream.write_all(bytes).await.expect("send");
+    stream
+}
+
 /// Reads until the server closes the connection; the bytes it sent before closing.
 async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
     let mut received = Vec::new();
@@ -37,11 +44,7 @@ async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
 async fn a_connection_that_sends_a_partial_request_head_is_closed() {
     let service = service().await;
 
-    let mut stream = TcpStream::connect(service.addr).await.expect("connect");
-    stream
-        .write_all(b"POST /hooks/events HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .expect("send a partial head");
+    let mut stream = send(&service, b"POST /hooks/events HTTP/1.1\r\nHost: x\r\n").await;
     let answer = read_until_closed(&mut stream).await;
 
     // hyper may answer 408 before closing; it must never answer as if a request arrived.
@@ -69,11 +72,11 @@ async fn a_connection_that_sends_nothing_is_closed() {
 async fn a_complete_request_head_is_answered_under_the_header_timeout() {
     let service = service().await;
 
-    let mut stream = TcpStream::connect(service.addr).await.expect("connect");
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("send a request");
+    let mut stream = send(
+        &service,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     let answer = read_until_closed(&mut stream).await;
 
     let answer = String::from_utf8_lossy(&answer);
@@ -86,14 +89,12 @@ async fn a_complete_request_head_is_answered_under_the_header_timeout() {
 async fn a_request_whose_body_never_arrives_is_answered_and_closed() {
     let service = service().await;
 
-    let mut stream = TcpStream::connect(service.addr).await.expect("connect");
-    stream
-        .write_all(
-            b"POST /hooks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+    let mut stream = send(
+        &service,
+        b"POST /hooks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
               Content-Length: 100\r\n\r\n{\"action\":",
-        )
-        .await
-        .expect("send the head and part of the body");
+    )
+    .await;
     let answer = read_until_closed(&mut stream).await;
 
     // The hook is refused (never accepted from a body cut short), and the slot is freed.
@@ -112,14 +113,12 @@ async fn a_request_whose_body_never_arrives_is_answered_and_closed() {
 async fn a_body_trickled_a_byte_at_a_time_is_cut_off_at_the_deadline() {
     let service = service().await;
 
-    let mut stream = TcpStream::connect(service.addr).await.expect("connect");
-    stream
-        .write_all(
-            b"POST /hooks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+    let mut stream = send(
+        &service,
+        b"POST /hooks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
               Content-Length: 1000\r\n\r\n",
-        )
-        .await
-        .expect("send the head");
+    )
+    .await;
     // One byte every 50 ms, well inside the 300 ms timeout between bytes, for longer than
     // the safety net: only a deadline for the whole body ends it.
     let trickle = async {
