@@ -13,7 +13,7 @@ use std::{
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 /// The body did not arrive in time.
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +24,10 @@ pub struct BodyTooSlow(Duration);
 pub struct DeadlineBody {
     inner: Incoming,
     limit: Duration,
-    deadline: Pin<Box<Sleep>>,
+    deadline: Instant,
+    /// Armed only when the body is not all there at its first read: most bodies (and every
+    /// empty one) never need a timer.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl DeadlineBody {
@@ -33,7 +36,8 @@ impl DeadlineBody {
         Self {
             inner,
             limit,
-            deadline: Box::pin(tokio::time::sleep(limit)),
+            deadline: Instant::now() + limit,
+            timer: None,
         }
     }
 }
@@ -50,7 +54,11 @@ impl Body for DeadlineBody {
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
         }
-        match this.deadline.as_mut().poll(cx) {
+        let deadline = this.deadline;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match timer.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTooSlow(this.limit))))),
             Poll::Pending => Poll::Pending,
         }
